@@ -1,0 +1,81 @@
+// Package publish runs one Go Live: it pulls packets from the encoders,
+// queues them, and hands them to a Publisher (an RTMP connection, a local
+// recording, or both). It also defines the status events and errors that
+// publishers report, so that callers never need to know the wire protocol.
+package publish
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"studio/encode"
+)
+
+// Sentinel errors that callers branch on. Errors returned by publishers wrap
+// one of these where it applies.
+var (
+	// ErrBadURL means the destination URL cannot be used.
+	ErrBadURL = errors.New("invalid stream URL")
+	// ErrConnect means no connection could be made to the server.
+	ErrConnect = errors.New("cannot connect to server")
+	// ErrTLS means the server's certificate was not accepted.
+	ErrTLS = errors.New("TLS certificate not accepted")
+	// ErrTimeout means the server did not answer in time.
+	ErrTimeout = errors.New("server did not answer in time")
+	// ErrRejected means the server refused the connection or the publish
+	// (a *StatusError in the chain carries its code and description).
+	ErrRejected = errors.New("server refused the stream")
+	// ErrProtocol means the server sent something that is not valid RTMP.
+	ErrProtocol = errors.New("protocol error")
+	// ErrClosed means the publisher was already closed.
+	ErrClosed = errors.New("publisher closed")
+)
+
+// Level is the level of a NetConnection or NetStream status event.
+type Level string
+
+const (
+	LevelStatus  Level = "status"
+	LevelWarning Level = "warning"
+	LevelError   Level = "error"
+)
+
+// Status is a status event from the server (an onStatus or _error), for
+// example NetStream.Publish.Start or NetStream.Publish.BadName.
+type Status struct {
+	Code        string
+	Level       Level
+	Description string
+}
+
+func (s Status) String() string {
+	if s.Description == "" {
+		return fmt.Sprintf("%s (%s)", s.Code, s.Level)
+	}
+	return fmt.Sprintf("%s (%s): %s", s.Code, s.Level, s.Description)
+}
+
+// StatusError is a failure that the server reported with a status event.
+// It wraps ErrRejected.
+type StatusError struct {
+	Op     string // what we asked for: "connect", "publish", …
+	Status Status
+}
+
+func (e *StatusError) Error() string {
+	return fmt.Sprintf("%s refused by server: %s", e.Op, e.Status)
+}
+
+func (e *StatusError) Unwrap() error { return ErrRejected }
+
+// Publisher receives one stream: the header once, then packets in DTS order
+// per kind. Implementations: the RTMP NetStream and the FLV file recorder.
+//
+// WriteHeader must be called before WritePacket. WritePacket does not retain
+// p after it returns. Close flushes and ends the stream; it is idempotent.
+type Publisher interface {
+	WriteHeader(info encode.StreamInfo) error
+	WritePacket(p *encode.Packet) error
+	Close(ctx context.Context) error
+}
