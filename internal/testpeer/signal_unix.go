@@ -1,0 +1,5 @@
+package testpeer
+
+import "syscall"
+
+var syscallQuit = syscall.SIGQUIT

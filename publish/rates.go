@@ -1,0 +1,57 @@
+package publish
+
+import (
+	"sync"
+	"time"
+)
+
+type rateSample struct {
+	at                   time.Time
+	video, audio, frames uint64
+}
+
+// rateWindow keeps the last few counter samples so that rates can be
+// reported over about one second.
+type rateWindow struct {
+	mu      sync.Mutex
+	samples [8]rateSample // ring, guarded by mu
+	next    int
+	n       int
+}
+
+func (w *rateWindow) init() { w.add(rateSample{at: time.Now()}) }
+
+func (w *rateWindow) add(s rateSample) {
+	w.mu.Lock()
+	w.samples[w.next] = s
+	w.next = (w.next + 1) % len(w.samples)
+	w.n = min(w.n+1, len(w.samples))
+	w.mu.Unlock()
+}
+
+// rates returns video kbps, audio kbps and frames per second between the
+// newest sample at least one second older than cur (or the oldest kept)
+// and cur.
+func (w *rateWindow) rates(now time.Time, cur rateSample) (videoKbps, audioKbps, fps float64) {
+	w.mu.Lock()
+	base := rateSample{}
+	found := false
+	for i := 1; i <= w.n; i++ {
+		s := w.samples[(w.next-i+len(w.samples))%len(w.samples)]
+		base, found = s, true
+		if now.Sub(s.at) >= time.Second {
+			break
+		}
+	}
+	w.mu.Unlock()
+	if !found {
+		return 0, 0, 0
+	}
+	dt := now.Sub(base.at).Seconds()
+	if dt <= 0 {
+		return 0, 0, 0
+	}
+	return float64(cur.video-base.video) * 8 / 1000 / dt,
+		float64(cur.audio-base.audio) * 8 / 1000 / dt,
+		float64(cur.frames-base.frames) / dt
+}

@@ -1,0 +1,490 @@
+package publish
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"studio/encode"
+)
+
+// State is where a session is in its life.
+type State int32
+
+const (
+	StateIdle State = iota
+	StateConnecting
+	StateLive
+	StateReconnecting
+	StateStopping
+	StateStopped
+	StateError
+)
+
+var stateNames = [...]string{"idle", "connecting", "live", "reconnecting", "stopping", "stopped", "error"}
+
+func (s State) String() string {
+	if int(s) < len(stateNames) {
+		return stateNames[s]
+	}
+	return fmt.Sprintf("state(%d)", s)
+}
+
+// DialFunc opens a connection to the destination and starts publishing.
+// It reports every server status event through onStatus and returns once
+// the server accepted the stream.
+type DialFunc func(ctx context.Context, onStatus func(Status)) (Publisher, error)
+
+// Config describes one Go Live.
+type Config struct {
+	// Video and Audio are the encoders. The session owns them from Start
+	// on and closes them when it ends.
+	Video encode.VideoEncoder
+	Audio encode.AudioEncoder
+	// Dial connects to the live destination; nil streams nowhere (for a
+	// recording on its own).
+	Dial DialFunc
+	// Record, when set, receives every packet, whatever happens to the
+	// connection. The session owns it from Start on and closes it.
+	Record Publisher
+	// Duration, when positive, ends the session cleanly once this much
+	// media has been captured.
+	Duration time.Duration
+	// QueueLimit is the media time the send queue may hold before video
+	// is dropped up to the next keyframe. Default 700 ms.
+	QueueLimit time.Duration
+	// OnEvent, when set, is called on every state change, status event
+	// and warning. It is called from the session's goroutines, one call at
+	// a time, and must not block.
+	OnEvent func(Event)
+	// Logger receives diagnostics; nil discards them.
+	Logger *slog.Logger
+}
+
+// Event is something that happened to a session.
+type Event struct {
+	Time  time.Time
+	State State
+	// Status is set when the server sent a status event.
+	Status *Status
+	// Err is set when something failed: with StateError it ended the
+	// session; otherwise it is a warning (for example, the recording
+	// stopped because the disk is full, while the stream goes on).
+	Err error
+}
+
+// Stats is a snapshot of a session's health. Rates are over the last second.
+type Stats struct {
+	Time          time.Time
+	State         State
+	Uptime        time.Duration // since the stream went live
+	VideoKbps     float64
+	AudioKbps     float64
+	FPS           float64
+	FramesSent    uint64
+	FramesDropped uint64
+	Queue         time.Duration // media time waiting to be sent
+	TargetKbps    int
+	Reconnects    int
+	BytesSent     uint64
+	Recording     bool // a local recording is being written
+}
+
+// Session runs capture → encode → publish for one Go Live. Its methods are
+// safe for concurrent use. A session ends by itself when Duration is
+// reached or something fails, or when Stop is called; either way the
+// connection is closed cleanly where possible and the recording is
+// finished.
+type Session struct {
+	cfg Config
+	log *slog.Logger
+
+	capture       context.Context // ends when capture must stop
+	stopCapture   context.CancelFunc
+	network       context.Context // ends when the network must give up
+	abortNetwork  context.CancelFunc
+	in            chan *encode.Packet
+	q             *queue
+	header        chan encode.StreamInfo // receives the stream header once
+	done          chan struct{}
+	encodersDone  sync.WaitGroup
+	loops         sync.WaitGroup
+	muxDone       chan struct{}
+	sendDone      chan struct{}
+	stopCtx       context.Context // ends when Stop is called
+	requestStop   context.CancelFunc
+	eventMu       sync.Mutex
+	errMu         sync.Mutex
+	err           error // guarded by errMu; the first error that ended the session
+	state         atomic.Int32
+	liveSince     atomic.Int64 // unix nanos, 0 before live
+	targetKbps    atomic.Int64
+	videoBytes    atomic.Uint64
+	audioBytes    atomic.Uint64
+	framesSent    atomic.Uint64
+	recording     atomic.Bool
+	rates         rateWindow
+	stopRequested atomic.Bool
+}
+
+// DefaultQueueLimit is the media time the send queue holds before it drops
+// video, as OBS does.
+const DefaultQueueLimit = 700 * time.Millisecond
+
+// Start validates cfg and starts the session. It returns at once; follow
+// the session through OnEvent, State, Stats and Done.
+func Start(cfg Config) (*Session, error) {
+	if cfg.Video == nil || cfg.Audio == nil {
+		return nil, errors.New("publish: a session needs a video and an audio encoder")
+	}
+	if cfg.QueueLimit <= 0 {
+		cfg.QueueLimit = DefaultQueueLimit
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Session{
+		cfg:      cfg,
+		log:      cfg.Logger,
+		in:       make(chan *encode.Packet, 64),
+		header:   make(chan encode.StreamInfo, 1),
+		done:     make(chan struct{}),
+		muxDone:  make(chan struct{}),
+		sendDone: make(chan struct{}),
+	}
+	s.stopCtx, s.requestStop = context.WithCancel(context.Background())
+	s.capture, s.stopCapture = context.WithCancel(context.Background())
+	s.network, s.abortNetwork = context.WithCancel(context.Background())
+	s.q = newQueue(cfg.QueueLimit, 4096, func() {
+		s.log.Warn("send queue over limit: dropping video up to the next keyframe", "limit", cfg.QueueLimit)
+		_ = cfg.Video.ForceKeyframe()
+	})
+	s.recording.Store(cfg.Record != nil)
+	s.rates.init()
+
+	s.encodersDone.Add(2)
+	s.loops.Add(4)
+	go s.encodeLoop(cfg.Video.ReadPacket, "video")
+	go s.encodeLoop(cfg.Audio.ReadPacket, "audio")
+	go s.muxLoop()
+	go s.sendLoop()
+	go s.statsLoop()
+	go func() {
+		s.encodersDone.Wait()
+		close(s.in)
+		s.loops.Done()
+	}()
+	go func() {
+		s.loops.Wait()
+		_ = cfg.Video.Close()
+		_ = cfg.Audio.Close()
+		s.q.discard()
+		s.stopCapture()
+		s.abortNetwork()
+		s.requestStop()
+		state := StateStopped
+		if s.Err() != nil {
+			state = StateError
+		}
+		s.setState(state, nil)
+		close(s.done)
+	}()
+	return s, nil
+}
+
+// Stop ends the session cleanly: capture stops, what was captured is sent
+// and recorded, the stream is unpublished and the connection closed. If ctx
+// ends first, the connection is dropped without waiting. Stop returns the
+// error that ended the session, or nil after a clean stop.
+func (s *Session) Stop(ctx context.Context) error {
+	if s.stopRequested.CompareAndSwap(false, true) {
+		if st := s.State(); st != StateStopped && st != StateError {
+			s.setState(StateStopping, nil)
+		}
+	}
+	s.requestStop()
+	s.stopCapture()
+	select {
+	case <-s.done:
+	case <-ctx.Done():
+		s.abortNetwork()
+		<-s.done
+	}
+	return s.Err()
+}
+
+// Done is closed when the session has ended and released everything.
+func (s *Session) Done() <-chan struct{} { return s.done }
+
+// Err returns the error that ended the session, or nil.
+func (s *Session) Err() error {
+	s.errMu.Lock()
+	defer s.errMu.Unlock()
+	return s.err
+}
+
+// State returns the current state.
+func (s *Session) State() State { return State(s.state.Load()) }
+
+// SetBitrate changes the video encoder's target bitrate while live.
+func (s *Session) SetBitrate(kbps int) error {
+	if err := s.cfg.Video.SetBitrate(kbps); err != nil {
+		return fmt.Errorf("set bitrate: %w", err)
+	}
+	s.targetKbps.Store(int64(kbps))
+	return nil
+}
+
+// Stats returns a snapshot of the session's health.
+func (s *Session) Stats() Stats {
+	now := time.Now()
+	qs := s.q.stats()
+	st := Stats{
+		Time:          now,
+		State:         s.State(),
+		FramesSent:    s.framesSent.Load(),
+		FramesDropped: qs.dropped,
+		Queue:         qs.span,
+		TargetKbps:    int(s.targetKbps.Load()),
+		BytesSent:     s.videoBytes.Load() + s.audioBytes.Load(),
+		Recording:     s.recording.Load(),
+	}
+	if since := s.liveSince.Load(); since != 0 && (st.State == StateLive || st.State == StateReconnecting) {
+		st.Uptime = now.Sub(time.Unix(0, since))
+	}
+	st.VideoKbps, st.AudioKbps, st.FPS = s.rates.rates(now, s.sample(now))
+	return st
+}
+
+func (s *Session) sample(now time.Time) rateSample {
+	return rateSample{at: now, video: s.videoBytes.Load(), audio: s.audioBytes.Load(), frames: s.framesSent.Load()}
+}
+
+// encodeLoop moves packets from one encoder into the mux until capture
+// stops, the duration is reached, or the encoder fails.
+func (s *Session) encodeLoop(read func(context.Context) (*encode.Packet, error), kind string) {
+	defer s.encodersDone.Done()
+	for {
+		p, err := read(s.capture)
+		if err != nil {
+			if s.capture.Err() == nil {
+				s.fail(fmt.Errorf("%s encoder: %w", kind, err))
+			}
+			return
+		}
+		if s.cfg.Duration > 0 && p.PTS >= s.cfg.Duration {
+			p.Release()
+			return
+		}
+		s.in <- p
+	}
+}
+
+// muxLoop builds the stream header, writes the recording and feeds the
+// send queue. Audio that arrives before the first video frame waits for
+// the header, so that neither track loses its start.
+func (s *Session) muxLoop() {
+	defer s.loops.Done()
+	defer close(s.muxDone)
+	defer s.q.close()
+	var pending []*encode.Packet
+	haveHeader := false
+	rec := s.cfg.Record
+	for p := range s.in {
+		if !haveHeader {
+			if p.Kind != encode.Video {
+				pending = append(pending, p)
+				continue
+			}
+			info := encode.StreamInfo{Video: s.cfg.Video.Config(), Audio: s.cfg.Audio.Config()}
+			if s.targetKbps.Load() == 0 {
+				s.targetKbps.Store(int64(info.Video.BitrateKbps))
+			}
+			s.header <- info
+			haveHeader = true
+			if rec != nil {
+				if err := rec.WriteHeader(info); err != nil {
+					rec = s.recordFailed(rec, err)
+				}
+			}
+			for _, a := range pending {
+				rec = s.mux(rec, a)
+			}
+			pending = nil
+		}
+		rec = s.mux(rec, p)
+	}
+	for _, a := range pending {
+		a.Release()
+	}
+	if rec != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if err := rec.Close(ctx); err != nil {
+			s.warn(fmt.Errorf("finishing the recording: %w", err))
+		}
+		cancel()
+		s.recording.Store(false)
+	}
+}
+
+func (s *Session) mux(rec Publisher, p *encode.Packet) Publisher {
+	if rec != nil {
+		if err := rec.WritePacket(p); err != nil {
+			rec = s.recordFailed(rec, err)
+		}
+	}
+	if s.cfg.Dial == nil {
+		p.Release()
+		return rec
+	}
+	s.q.push(p)
+	return rec
+}
+
+// recordFailed stops the recording after a write error; what it already
+// holds stays readable, and the stream goes on.
+func (s *Session) recordFailed(rec Publisher, err error) Publisher {
+	s.warn(fmt.Errorf("recording stopped: %w", err))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	_ = rec.Close(ctx)
+	cancel()
+	s.recording.Store(false)
+	return nil
+}
+
+// sendLoop connects, sends the header and then every queued packet.
+func (s *Session) sendLoop() {
+	defer s.loops.Done()
+	defer close(s.sendDone)
+	if s.cfg.Dial == nil {
+		s.setState(StateLive, nil)
+		s.liveSince.Store(time.Now().UnixNano())
+		return
+	}
+	s.setState(StateConnecting, nil)
+	// Stop abandons a connection attempt at once.
+	dialCtx, cancelDial := context.WithCancel(s.network)
+	stopDial := context.AfterFunc(s.stopCtx, cancelDial)
+	pub, err := s.cfg.Dial(dialCtx, s.onStatus)
+	stopDial()
+	cancelDial()
+	if err != nil {
+		if s.network.Err() == nil && !s.stopRequested.Load() {
+			s.fail(err)
+		}
+		s.stopCapture()
+		return
+	}
+	var info encode.StreamInfo
+	select {
+	case info = <-s.header:
+	case <-s.muxDone:
+		// Capture ended before the first frame: nothing to send.
+		s.closePublisher(pub)
+		return
+	case <-s.network.Done():
+		s.closePublisher(pub)
+		return
+	}
+	if err := pub.WriteHeader(info); err != nil {
+		s.fail(fmt.Errorf("sending stream header: %w", err))
+		s.closePublisher(pub)
+		return
+	}
+	s.liveSince.Store(time.Now().UnixNano())
+	if !s.stopRequested.Load() {
+		s.setState(StateLive, nil)
+	}
+	for {
+		p, ok := s.q.pop(s.network)
+		if !ok {
+			break
+		}
+		err := pub.WritePacket(p)
+		n := uint64(len(p.Data))
+		kind := p.Kind
+		p.Release()
+		if err != nil {
+			s.fail(fmt.Errorf("sending to server: %w", err))
+			break
+		}
+		if kind == encode.Video {
+			s.videoBytes.Add(n)
+			s.framesSent.Add(1)
+		} else {
+			s.audioBytes.Add(n)
+		}
+	}
+	s.closePublisher(pub)
+}
+
+func (s *Session) closePublisher(pub Publisher) {
+	ctx, cancel := context.WithTimeout(s.network, 5*time.Second)
+	defer cancel()
+	if err := pub.Close(ctx); err != nil && s.Err() == nil {
+		s.log.Warn("closing the connection", "err", err)
+	}
+}
+
+// statsLoop samples the byte counters so that Stats can report rates over
+// the last second.
+func (s *Session) statsLoop() {
+	defer s.loops.Done()
+	t := time.NewTicker(250 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case now := <-t.C:
+			s.rates.add(s.sample(now))
+		case <-s.sendDone:
+			return
+		}
+	}
+}
+
+func (s *Session) onStatus(st Status) {
+	s.log.Info("server status", "code", st.Code, "level", st.Level, "description", st.Description)
+	s.emit(Event{Time: time.Now(), State: s.State(), Status: &st})
+}
+
+// fail records the first error that ends the session and stops it.
+func (s *Session) fail(err error) {
+	s.errMu.Lock()
+	first := s.err == nil
+	if first {
+		s.err = err
+	}
+	s.errMu.Unlock()
+	if !first {
+		return
+	}
+	s.log.Error("session failed", "err", err)
+	s.setState(StateError, err)
+	s.stopCapture()
+	s.abortNetwork()
+}
+
+func (s *Session) warn(err error) {
+	s.log.Warn(err.Error())
+	s.emit(Event{Time: time.Now(), State: s.State(), Err: err})
+}
+
+func (s *Session) setState(st State, err error) {
+	if old := State(s.state.Swap(int32(st))); old == st && err == nil {
+		return
+	}
+	s.emit(Event{Time: time.Now(), State: st, Err: err})
+}
+
+func (s *Session) emit(ev Event) {
+	if s.cfg.OnEvent == nil {
+		return
+	}
+	s.eventMu.Lock()
+	defer s.eventMu.Unlock()
+	s.cfg.OnEvent(ev)
+}
