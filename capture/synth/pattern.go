@@ -1,0 +1,395 @@
+package synth
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"image/color"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"studio/capture"
+)
+
+// Pattern is a capture.VideoSource that draws a moving test pattern: colour
+// bars over a luma ramp, both scrolling left every frame; below them a band
+// of luma noise that changes completely every frame; a bouncing orange box;
+// and, in the top-left corner, the frame counter (Seq) and the clock
+// (mm:ss.mmm of the frame's PTS) in a bitmap font about 5% of the picture
+// height, so a viewer can see stalls and dropped frames.
+//
+// The noise band (the bottom quarter) is there so that an encoder has real
+// work to do: without it the picture compresses to a few kbit/s at any
+// quality, and a rate controller cannot reach a streaming bitrate. The
+// content of each slot is deterministic.
+//
+// Frame n of the timeline is due at start + n/FPS, where start is the clock
+// time of the first Read, and carries that time as its PTS. A reader that
+// falls more than a frame behind does not get a burst of stale frames: Read
+// skips to the latest slot that is due, so PTS jumps while Seq keeps counting
+// the frames actually produced. Motion follows the slot, not Seq.
+//
+// Frames are I420 with YStride = Width and CStride = Width/2, the three
+// planes in one contiguous buffer. They are reused after Release, and Read
+// does not allocate once enough frames are in circulation.
+//
+// Read must not be called concurrently with itself; Close may be called from
+// any goroutine, any number of times.
+type Pattern struct {
+	clock   *capture.Clock
+	props   capture.VideoProps
+	unpaced bool
+	pace    pacer
+
+	// Fixed at construction.
+	bgY          [2][]byte // bars, ramp: two periods of the luma row
+	bgCb, bgCr   [2][]byte // the same for chroma (half width)
+	barsRows     int       // luma rows [0, barsRows) show the bars,
+	noiseRows    int       // the last noiseRows rows noise, and those between the ramp
+	noise        []byte    // noise luma; a slot shows noiseRows×w of it from a pseudo-random offset
+	speed        int       // background scroll, luma pixels per slot (even)
+	boxSize      int       // side of the moving box (even)
+	boxVX, boxVY int       // box speed, pixels per slot (even)
+	boxY         []byte    // one luma row of the box colour
+	boxCb, boxCr []byte    // one chroma row of the box colour
+	glyphs       *glyphSet
+	textX, textY int    // top-left of the first text line
+	panelX       int    // top-left of the text panel (even)
+	panelY       int    // top-left of the text panel (even)
+	panelW       int    // text panel size, even, inside the picture
+	panelH       int    // text panel size, even, inside the picture
+	panelRowY    []byte // one luma row of the panel colour (black)
+	panelRowC    []byte // one chroma row of neutral chroma
+
+	mu      sync.Mutex // serialises Read; guards the fields below
+	started bool
+	start   time.Duration // clock time of slot 0
+	slot    int64         // slot of the last frame returned
+	seq     uint64        // Seq of the next frame
+	text    [24]byte      // scratch for the burned-in text
+
+	poolMu sync.Mutex // guards free
+	free   []*patternBuf
+}
+
+type patternBuf struct {
+	img   image.YCbCr
+	frame capture.VideoFrame
+	rel   func()
+}
+
+// NewPattern returns a test pattern source of props.Width × props.Height at
+// props.FPS frames per second. Width and Height must be even and at least 16;
+// FPS must be between 1 and 1000.
+func NewPattern(clock *capture.Clock, props capture.VideoProps, opts ...Option) (*Pattern, error) {
+	if clock == nil {
+		return nil, fmt.Errorf("synth: pattern: nil clock")
+	}
+	w, h := props.Width, props.Height
+	if w < 16 || h < 16 || w%2 != 0 || h%2 != 0 {
+		return nil, fmt.Errorf("synth: pattern: size %dx%d: width and height must be even and at least 16", w, h)
+	}
+	if w > 16384 || h > 16384 {
+		return nil, fmt.Errorf("synth: pattern: size %dx%d is too large", w, h)
+	}
+	if props.FPS < 1 || props.FPS > 1000 {
+		return nil, fmt.Errorf("synth: pattern: frame rate %d: must be between 1 and 1000", props.FPS)
+	}
+	o := applyOptions(opts)
+	p := &Pattern{
+		clock:   clock,
+		props:   props,
+		unpaced: o.unpaced,
+		pace:    newPacer(clock),
+	}
+	p.precompute()
+	return p, nil
+}
+
+func even(v int) int { return v &^ 1 }
+
+func ycc(r, g, b uint8) [3]byte {
+	y, cb, cr := color.RGBToYCbCr(r, g, b)
+	return [3]byte{y, cb, cr}
+}
+
+func fill(n int, v byte) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = v
+	}
+	return b
+}
+
+// precompute builds everything that does not change from frame to frame.
+func (p *Pattern) precompute() {
+	w, h, fps := p.props.Width, p.props.Height, p.props.FPS
+	cw := w / 2
+
+	// Background rows, two periods long so that a scrolled row is a slice.
+	bars := [8][3]byte{
+		ycc(191, 191, 191), ycc(191, 191, 0), ycc(0, 191, 191), ycc(0, 191, 0),
+		ycc(191, 0, 191), ycc(191, 0, 0), ycc(0, 0, 191), ycc(16, 16, 16),
+	}
+	for i := range 2 {
+		p.bgY[i] = make([]byte, 2*w)
+		p.bgCb[i] = make([]byte, 2*cw)
+		p.bgCr[i] = make([]byte, 2*cw)
+	}
+	for x := range 2 * w {
+		xx := x % w
+		p.bgY[0][x] = bars[xx*8/w][0]
+		p.bgY[1][x] = byte(16 + xx*219/(w-1))
+	}
+	for cx := range 2 * cw {
+		xx := (2 * cx) % w
+		c := bars[xx*8/w]
+		p.bgCb[0][cx], p.bgCr[0][cx] = c[1], c[2]
+		p.bgCb[1][cx], p.bgCr[1][cx] = 128, 128
+	}
+	p.barsRows = even(h / 2)
+	p.noiseRows = even(h / 4)
+	// Offsets spread over noiseSlack rows, so the shift between two slots is
+	// almost never within an encoder's motion search range.
+	const noiseSlack = 256
+	p.noise = make([]byte, w*(p.noiseRows+noiseSlack))
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range p.noise {
+		p.noise[i] = byte(16 + rng.IntN(220))
+	}
+	p.speed = max(2, even(w/(4*fps)))
+
+	// The moving box.
+	p.boxSize = max(2, even(h/6))
+	p.boxVX = max(2, even(w/(2*fps)))
+	p.boxVY = max(2, even(h/(2*fps)))
+	orange := ycc(255, 140, 0)
+	p.boxY = fill(p.boxSize, orange[0])
+	p.boxCb = fill(p.boxSize/2, orange[1])
+	p.boxCr = fill(p.boxSize/2, orange[2])
+
+	// The text panel: two lines, room for 10 characters ("mmm:ss.mmm").
+	scale := max(1, (h*5/100+glyphH/2)/glyphH)
+	p.glyphs = newGlyphSet(scale, 235, 16)
+	margin := max(2, even(2*scale))
+	pad := max(2, even(scale))
+	p.panelX, p.panelY = margin, margin
+	p.textX, p.textY = margin+pad, margin+pad
+	p.panelW = min(w-margin, even(10*cellW*scale+2*pad))
+	p.panelH = min(h-margin, even(2*lineH*scale+pad))
+	p.panelRowY = fill(p.panelW, 16)
+	p.panelRowC = fill(p.panelW/2, 128)
+}
+
+// Props returns the properties the pattern was created with.
+func (p *Pattern) Props() capture.VideoProps { return p.props }
+
+// Close makes pending and future Reads return capture.ErrClosed. Frames
+// already returned stay valid until released. It always returns nil.
+func (p *Pattern) Close() error {
+	p.pace.close()
+	return nil
+}
+
+// Read waits until the next frame is due and returns it (see Pattern for the
+// timing rules). It returns ctx.Err() if ctx ends first and capture.ErrClosed
+// after Close. The caller must Release the frame.
+func (p *Pattern) Read(ctx context.Context) (*capture.VideoFrame, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err := p.pace.readGate(ctx); err != nil {
+		return nil, err
+	}
+	slot, err := p.nextSlot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pts := p.start + p.slotTime(slot)
+	b := p.get()
+	p.render(&b.img, slot, p.seq, pts)
+	b.frame = *capture.NewVideoFrame(&b.img, pts, p.seq, b.rel)
+	p.slot = slot
+	p.seq++
+	return &b.frame, nil
+}
+
+// slotTime is the offset of slot n from the start of the timeline.
+func (p *Pattern) slotTime(n int64) time.Duration {
+	return time.Duration(scaleDiv(n, int64(time.Second), int64(p.props.FPS)))
+}
+
+// nextSlot picks the slot of the next frame, waiting for it when paced.
+// The caller holds p.mu.
+func (p *Pattern) nextSlot(ctx context.Context) (int64, error) {
+	if !p.started {
+		p.started = true
+		p.start = p.clock.Now()
+		return 0, nil
+	}
+	slot := p.slot + 1
+	if p.unpaced {
+		return slot, nil
+	}
+	elapsed := p.clock.Now() - p.start
+	if due := p.slotTime(slot); elapsed < due {
+		if err := p.pace.waitUntil(ctx, p.start+due); err != nil {
+			return 0, err
+		}
+		return slot, nil
+	}
+	// Late: skip to the latest slot that is already due.
+	latest := scaleDiv(int64(elapsed), int64(p.props.FPS), int64(time.Second))
+	return max(slot, latest), nil
+}
+
+// get takes a frame buffer from the free list or makes a new one.
+func (p *Pattern) get() *patternBuf {
+	p.poolMu.Lock()
+	if n := len(p.free); n > 0 {
+		b := p.free[n-1]
+		p.free[n-1] = nil
+		p.free = p.free[:n-1]
+		p.poolMu.Unlock()
+		return b
+	}
+	p.poolMu.Unlock()
+
+	w, h := p.props.Width, p.props.Height
+	ySize, cSize := w*h, (w/2)*(h/2)
+	buf := make([]byte, ySize+2*cSize)
+	b := &patternBuf{img: image.YCbCr{
+		Y:              buf[:ySize:ySize],
+		Cb:             buf[ySize : ySize+cSize : ySize+cSize],
+		Cr:             buf[ySize+cSize:],
+		YStride:        w,
+		CStride:        w / 2,
+		SubsampleRatio: image.YCbCrSubsampleRatio420,
+		Rect:           image.Rect(0, 0, w, h),
+	}}
+	b.rel = func() { p.put(b) }
+	return b
+}
+
+func (p *Pattern) put(b *patternBuf) {
+	p.poolMu.Lock()
+	p.free = append(p.free, b)
+	p.poolMu.Unlock()
+}
+
+// mix is the SplitMix64 finaliser: a cheap, well-spread hash of x.
+func mix(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
+	x = (x ^ x>>27) * 0x94d049bb133111eb
+	return x ^ x>>31
+}
+
+// bounce maps a distance travelled to a position in [0, span] that goes back
+// and forth, rounded down to even.
+func bounce(t int64, span int) int {
+	if span <= 0 {
+		return 0
+	}
+	m := int(t % int64(2*span))
+	if m > span {
+		m = 2*span - m
+	}
+	return even(m)
+}
+
+// render draws the frame for slot into img.
+func (p *Pattern) render(img *image.YCbCr, slot int64, seq uint64, pts time.Duration) {
+	w, h := p.props.Width, p.props.Height
+	cw, ch := w/2, h/2
+
+	// Scrolling background: one copy per row.
+	off := int((slot * int64(p.speed)) % int64(w))
+	coff := off / 2
+	noiseTop := h - p.noiseRows
+	for y := range noiseTop {
+		band := 1
+		if y < p.barsRows {
+			band = 0
+		}
+		copy(img.Y[y*w:(y+1)*w], p.bgY[band][off:off+w])
+	}
+	noff := int(mix(uint64(slot)) % uint64(len(p.noise)-w*p.noiseRows+1))
+	copy(img.Y[noiseTop*w:], p.noise[noff:noff+w*p.noiseRows])
+	for y := range ch {
+		band := 1
+		if 2*y < p.barsRows {
+			band = 0
+		}
+		copy(img.Cb[y*cw:(y+1)*cw], p.bgCb[band][coff:coff+cw])
+		copy(img.Cr[y*cw:(y+1)*cw], p.bgCr[band][coff:coff+cw])
+	}
+
+	// The bouncing box.
+	bs := p.boxSize
+	bx := bounce(slot*int64(p.boxVX), w-bs)
+	by := bounce(slot*int64(p.boxVY), h-bs)
+	for y := by; y < by+bs; y++ {
+		copy(img.Y[y*w+bx:], p.boxY)
+	}
+	for y := by / 2; y < (by+bs)/2; y++ {
+		copy(img.Cb[y*cw+bx/2:], p.boxCb)
+		copy(img.Cr[y*cw+bx/2:], p.boxCr)
+	}
+
+	// The text panel and its two lines.
+	px, py := p.panelX, p.panelY
+	for y := py; y < py+p.panelH; y++ {
+		copy(img.Y[y*w+px:], p.panelRowY)
+	}
+	for y := py / 2; y < (py+p.panelH)/2; y++ {
+		copy(img.Cb[y*cw+px/2:], p.panelRowC)
+		copy(img.Cr[y*cw+px/2:], p.panelRowC)
+	}
+	g := p.glyphs
+	line := p.formatCounter(seq)
+	for i, c := range line {
+		g.draw(img.Y, w, h, p.textX+i*g.w, p.textY, c)
+	}
+	line = p.formatClock(pts)
+	for i, c := range line {
+		g.draw(img.Y, w, h, p.textX+i*g.w, p.textY+lineH*g.scale, c)
+	}
+}
+
+// formatCounter writes "#nnnnnnn" (seq modulo 10^7) into p.text.
+func (p *Pattern) formatCounter(seq uint64) []byte {
+	b := p.text[:8]
+	b[0] = '#'
+	v := seq % 10_000_000
+	for i := 7; i >= 1; i-- {
+		b[i] = byte('0' + v%10)
+		v /= 10
+	}
+	return b
+}
+
+// formatClock writes "mm:ss.mmm" of d into p.text; minutes grow past two
+// digits after 100 minutes.
+func (p *Pattern) formatClock(d time.Duration) []byte {
+	if d < 0 {
+		d = 0
+	}
+	ms := uint64(d / time.Millisecond)
+	mins, sec, milli := ms/60000, ms/1000%60, ms%1000
+	b := p.text[:0]
+	var tmp [20]byte
+	i := len(tmp)
+	for {
+		i--
+		tmp[i] = byte('0' + mins%10)
+		mins /= 10
+		if mins == 0 && len(tmp)-i >= 2 {
+			break
+		}
+	}
+	b = append(b, tmp[i:]...)
+	b = append(b, ':', byte('0'+sec/10), byte('0'+sec%10), '.',
+		byte('0'+milli/100), byte('0'+milli/10%10), byte('0'+milli%10))
+	return b
+}
