@@ -462,7 +462,6 @@ func (s *Session) fail(err error) {
 	if !first {
 		return
 	}
-	s.log.Error("session failed", "err", err)
 	s.setState(StateError, err)
 	s.stopCapture()
 	s.abortNetwork()

@@ -159,7 +159,7 @@ func StartNginx(t testing.TB) *Nginx {
 		t.Fatalf("start nginx: %v", err)
 	}
 	go func() { _ = n.cmd.Wait(); log.Close(); close(n.done) }()
-	t.Cleanup(func() { n.stop(t) })
+	t.Cleanup(func() { n.Stop(t) })
 	for _, p := range []int{ports.RTMP, ports.HTTP, ports.RTMPS} {
 		if err := waitListening(n.done, p, 10*time.Second); err != nil {
 			errLog, _ := os.ReadFile(filepath.Join(dir, "logs", "error.log"))
@@ -169,8 +169,9 @@ func StartNginx(t testing.TB) *Nginx {
 	return n
 }
 
-// stop ends nginx gracefully (so that recordings are closed) and waits.
-func (n *Nginx) stop(t testing.TB) {
+// Stop ends nginx gracefully, so that its recordings are complete, and
+// waits for it. Cleanup calls it too; calling it twice is fine.
+func (n *Nginx) Stop(t testing.TB) {
 	_ = n.cmd.Process.Signal(syscallQuit)
 	select {
 	case <-n.done:

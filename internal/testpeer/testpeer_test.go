@@ -29,7 +29,7 @@ func TestReferencePublisher(t *testing.T) {
 	if out, err := srv.Wait(10 * time.Second); err != nil {
 		t.Fatalf("ffmpeg server: %v\n%s", err, out)
 	}
-	n.stop(t)
+	n.Stop(t)
 	recs := n.Recordings(t, "ref")
 	if len(recs) != 1 {
 		t.Fatalf("nginx recorded %v, want one file", recs)

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+)
+
+var errHelp = errors.New("help requested")
+
+// options are the command-line settings.
+type options struct {
+	headless     bool
+	version      bool
+	url          string
+	video        string
+	audio        string
+	width        int
+	height       int
+	fps          int
+	bitrate      int
+	audioBitrate int
+	keyint       float64
+	preset       string
+	duration     time.Duration
+	record       string
+	statsJSON    string
+}
+
+var presets = []string{"ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo"}
+
+func parseFlags(args []string, stderr io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("studio", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	size := "1280x720"
+	fs.BoolVar(&o.headless, "headless", false, "run without a window")
+	fs.BoolVar(&o.version, "version", false, "print the version and exit")
+	fs.StringVar(&o.url, "url", "", "`rtmp[s]://host[:port]/app/key` destination, stream key included (required unless -record)")
+	fs.StringVar(&o.video, "video", "synth", "video `source`: synth (test pattern)")
+	fs.StringVar(&o.audio, "audio", "synth", "audio `source`: synth (1 kHz tone) or silence")
+	fs.StringVar(&size, "size", size, "capture size `WxH`")
+	fs.IntVar(&o.fps, "fps", 30, "capture frame rate")
+	fs.IntVar(&o.bitrate, "bitrate", 2500, "video bitrate in `kbps`")
+	fs.IntVar(&o.audioBitrate, "audio-bitrate", 128, "audio bitrate in `kbps`")
+	fs.Float64Var(&o.keyint, "keyint", 2, "keyframe interval in `seconds`")
+	fs.StringVar(&o.preset, "preset", "veryfast", "x264 preset: "+strings.Join(presets, ", "))
+	fs.DurationVar(&o.duration, "duration", 0, "stop cleanly after this long (for example 10s); 0 runs until interrupted")
+	fs.StringVar(&o.record, "record", "", "also write the stream to this local `FILE.flv`")
+	fs.StringVar(&o.statsJSON, "stats-json", "", "write one JSON stats object per second to `PATH` (- for stdout)")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage:\n  studio                 open the studio window\n  studio -headless -url URL [flags]\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return o, errHelp
+		}
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected argument %q (flags start with -)", fs.Arg(0))
+	}
+	var err error
+	if o.width, o.height, err = parseSize(size); err != nil {
+		return o, err
+	}
+	if !o.headless {
+		return o, nil
+	}
+	switch {
+	case o.url == "" && o.record == "":
+		return o, errors.New("-headless needs -url (and/or -record)")
+	case o.video != "synth":
+		return o, fmt.Errorf("-video %q: only synth is available headless in this version", o.video)
+	case o.audio != "synth" && o.audio != "silence":
+		return o, fmt.Errorf("-audio %q: use synth or silence", o.audio)
+	case o.fps < 1 || o.fps > 120:
+		return o, fmt.Errorf("-fps %d: use 1 to 120", o.fps)
+	case o.bitrate < 100 || o.bitrate > 100000:
+		return o, fmt.Errorf("-bitrate %d: use 100 to 100000 kbps", o.bitrate)
+	case o.audioBitrate < 32 || o.audioBitrate > 320:
+		return o, fmt.Errorf("-audio-bitrate %d: use 32 to 320 kbps", o.audioBitrate)
+	case o.keyint <= 0 || o.keyint > 20:
+		return o, fmt.Errorf("-keyint %g: use a number of seconds above 0, up to 20", o.keyint)
+	case o.duration < 0:
+		return o, fmt.Errorf("-duration %v: must not be negative", o.duration)
+	case !validPreset(o.preset):
+		return o, fmt.Errorf("-preset %q: use one of %s", o.preset, strings.Join(presets, ", "))
+	}
+	return o, nil
+}
+
+func validPreset(p string) bool {
+	for _, q := range presets {
+		if p == q {
+			return true
+		}
+	}
+	return false
+}
+
+func parseSize(s string) (w, h int, err error) {
+	ws, hs, ok := strings.Cut(strings.ToLower(s), "x")
+	if ok {
+		w, err = strconv.Atoi(ws)
+		if err == nil {
+			h, err = strconv.Atoi(hs)
+		}
+	}
+	if !ok || err != nil || w < 16 || h < 16 || w > 7680 || h > 4320 || w%2 != 0 || h%2 != 0 {
+		return 0, 0, fmt.Errorf("-size %q: use WIDTHxHEIGHT with even numbers from 16x16 to 7680x4320, for example 1280x720", s)
+	}
+	return w, h, nil
+}

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"math"
+	"time"
+
+	"studio/publish"
+)
+
+// statsLine is one line of -stats-json output.
+type statsLine struct {
+	Time          string  `json:"time"`
+	State         string  `json:"state"`
+	UptimeS       float64 `json:"uptime_s"`
+	VideoKbps     float64 `json:"video_kbps"`
+	AudioKbps     float64 `json:"audio_kbps"`
+	FPS           float64 `json:"fps"`
+	FramesSent    uint64  `json:"frames_sent"`
+	FramesDropped uint64  `json:"frames_dropped"`
+	QueueMS       float64 `json:"queue_ms"`
+	TargetKbps    int     `json:"target_kbps"`
+	Reconnects    int     `json:"reconnects"`
+	BytesSent     uint64  `json:"bytes_sent"`
+	Recording     bool    `json:"recording"`
+}
+
+func round1(f float64) float64 { return math.Round(f*10) / 10 }
+
+func newStatsLine(s publish.Stats) statsLine {
+	return statsLine{
+		Time:          s.Time.UTC().Format(time.RFC3339Nano),
+		State:         s.State.String(),
+		UptimeS:       round1(s.Uptime.Seconds()),
+		VideoKbps:     round1(s.VideoKbps),
+		AudioKbps:     round1(s.AudioKbps),
+		FPS:           round1(s.FPS),
+		FramesSent:    s.FramesSent,
+		FramesDropped: s.FramesDropped,
+		QueueMS:       round1(float64(s.Queue) / float64(time.Millisecond)),
+		TargetKbps:    s.TargetKbps,
+		Reconnects:    s.Reconnects,
+		BytesSent:     s.BytesSent,
+		Recording:     s.Recording,
+	}
+}
+
+// writeStats writes one JSON line per second until done closes, and a
+// last line then.
+func writeStats(w io.Writer, s *publish.Session, done <-chan struct{}) error {
+	enc := json.NewEncoder(w)
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			if err := enc.Encode(newStatsLine(s.Stats())); err != nil {
+				return err
+			}
+		case <-done:
+			return enc.Encode(newStatsLine(s.Stats()))
+		}
+	}
+}

@@ -1,0 +1,611 @@
+package rtmp
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"studio/publish"
+	"studio/publish/amf0"
+	"studio/publish/rtmp/chunk"
+	"studio/publish/rtmp/handshake"
+)
+
+// Chunk stream IDs, as FFmpeg uses them.
+const (
+	csidControl = 2 // protocol control and user control messages
+	csidCommand = 3 // NetConnection commands
+	csidAudio   = 4
+	csidVideo   = 6
+	csidStream  = 8 // NetStream commands and data (publish, @setDataFrame)
+)
+
+// maxIncomingMessage caps what the server may send us in one message: a
+// publisher only receives small control and command messages.
+const maxIncomingMessage = 1 << 20
+
+// Stream is a published RTMP stream: one NetConnection with one NetStream.
+// It implements publish.Publisher.
+//
+// Goroutines: Publish starts one reader goroutine, owned by the Stream,
+// that handles everything the server sends (acknowledgements, pings, chunk
+// size changes, status events) until the connection closes; Close waits for
+// it. WriteHeader, WritePacket and Close may be called from any goroutine;
+// writes are serialized. Err, Done and Stats are safe at any time.
+type Stream struct {
+	url  URL
+	opts Options
+	log  *slog.Logger
+	nc   net.Conn
+	cr   *chunk.Reader // owned by the reader goroutine once it starts
+
+	// wsem is the write lock (a one-slot semaphore, so that Close can give
+	// up waiting for it). It guards everything down to the blank line.
+	wsem       chan struct{}
+	cw         *chunk.Writer
+	armedAt    time.Time // when the write deadline was last pushed forward
+	scratch    []byte    // command and control bodies
+	media      [16]byte  // FLV audio/video tag headers
+	headerSent bool
+
+	streamID      uint32 // set during setup, then read-only
+	nextTxn       float64
+	readerStarted bool
+
+	mu         sync.Mutex
+	pending    map[float64]*call   // transactions awaiting _result/_error
+	statusWait chan publish.Status // set while waiting for NetStream.Publish.Start
+	err        error               // first fatal error; guarded by mu
+	published  bool                // NetStream.Publish.Start seen (set by the reader goroutine)
+
+	done       chan struct{} // closed by fail
+	readerDone chan struct{} // closed when the reader goroutine exits
+	closing    atomic.Bool
+	inCallback atomic.Bool
+	closeOnce  sync.Once
+	closeErr   error
+
+	// Reader goroutine state.
+	ackWindow  uint32 // from the server's Window Acknowledgement Size
+	lastAckAt  uint64 // BytesRead when we last sent an Acknowledgement
+	sentWindow uint32 // the window we last announced
+
+	acked atomic.Uint32 // last Acknowledgement sequence number received
+}
+
+// call is a pending transaction. ch is nil for commands whose answer is
+// only logged (releaseStream, FCPublish).
+type call struct {
+	op string
+	ch chan Command
+}
+
+// Publish connects to rawURL, performs the handshake, connect,
+// releaseStream, FCPublish, createStream and publish(key, "live"), and
+// returns once the server has answered NetStream.Publish.Start.
+//
+// Errors wrap publish.ErrBadURL, ErrConnect, ErrTLS, ErrTimeout (naming the
+// step that timed out), ErrProtocol, or ErrRejected through a
+// *publish.StatusError whose Status is the server's code and description.
+// Cancelling ctx aborts the setup; ctx does not bound the returned Stream.
+func Publish(ctx context.Context, rawURL string, opts Options) (*Stream, error) {
+	u, err := ParseURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	opts = opts.withDefaults()
+	s := &Stream{
+		url:        u,
+		opts:       opts,
+		log:        opts.Logger.With("url", u.Redacted()),
+		wsem:       make(chan struct{}, 1),
+		pending:    make(map[float64]*call),
+		done:       make(chan struct{}),
+		readerDone: make(chan struct{}),
+		nextTxn:    1,
+	}
+	if err := s.connect(ctx); err != nil {
+		if s.nc != nil {
+			s.fail(err)
+			s.nc.Close()
+		}
+		if s.readerStarted {
+			<-s.readerDone
+		}
+		return nil, err
+	}
+	return s, nil
+}
+
+// connect runs every setup step.
+func (s *Stream) connect(ctx context.Context) error {
+	timeout := s.opts.Timeout
+	addr := s.url.Addr()
+
+	// TCP.
+	dctx, cancel := context.WithTimeout(ctx, timeout)
+	nc, err := s.opts.Dial(dctx, "tcp", addr)
+	cancel()
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctxError(ctx, "connecting to "+addr)
+		}
+		if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
+			return fmt.Errorf("%w: connecting to %s: no answer within %s", publish.ErrTimeout, addr, timeout)
+		}
+		return fmt.Errorf("%w: connecting to %s: %w", publish.ErrConnect, addr, err)
+	}
+	if tc, ok := nc.(*net.TCPConn); ok {
+		_ = tc.SetNoDelay(true)
+	}
+	s.nc = nc
+
+	// From here on, cancelling ctx closes the connection, which unblocks
+	// whatever step is running.
+	stop := context.AfterFunc(ctx, func() { nc.Close() })
+	defer stop()
+	stepErr := func(step string, err error) error {
+		if ctx.Err() != nil {
+			return ctxError(ctx, step)
+		}
+		return s.stepError(step, err)
+	}
+
+	// TLS.
+	if s.url.Scheme == "rtmps" {
+		cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+		if s.opts.TLSConfig != nil {
+			cfg = s.opts.TLSConfig.Clone()
+		}
+		if cfg.ServerName == "" {
+			cfg.ServerName = s.url.Host
+		}
+		tc := tls.Client(nc, cfg)
+		_ = nc.SetDeadline(time.Now().Add(timeout))
+		if err := tc.Handshake(); err != nil {
+			if ctx.Err() != nil {
+				return ctxError(ctx, "TLS handshake")
+			}
+			return s.tlsError(err)
+		}
+		s.nc = tc
+	}
+
+	// RTMP handshake.
+	br := bufio.NewReaderSize(s.nc, 16<<10)
+	_ = s.nc.SetDeadline(time.Now().Add(timeout))
+	err = handshake.Client(br, s.nc, handshake.Config{
+		Warn: func(msg string) { s.log.Warn(msg) },
+	})
+	if err != nil {
+		return stepErr("RTMP handshake", err)
+	}
+	_ = s.nc.SetDeadline(time.Time{}) // the reader goroutine waits as long as needed
+
+	s.cw = chunk.NewWriter(s.nc)
+	s.cr = chunk.NewReader(br)
+	s.cr.MaxMessageLength = maxIncomingMessage
+
+	// Set Chunk Size, then connect. The reader goroutine starts after the
+	// first write so that setup and reader never race on s.cr.
+	if err := s.writeControl(chunk.TypeSetChunkSize, appendUint32(nil, s.opts.ChunkSize)); err != nil {
+		return stepErr("connect", err)
+	}
+	if err := s.cw.SetChunkSize(s.opts.ChunkSize); err != nil {
+		return stepErr("connect", err)
+	}
+	connectCall := s.expect("connect", true)
+	err = s.sendCommand(csidCommand, 0, "connect", connectCall, amf0.Object{
+		{Key: "app", Value: s.url.App},
+		{Key: "type", Value: "nonprivate"},
+		{Key: "flashVer", Value: s.opts.FlashVer},
+		{Key: "tcUrl", Value: s.url.TCURL()},
+	})
+	if err != nil {
+		return stepErr("connect", err)
+	}
+	s.readerStarted = true
+	go s.readLoop()
+
+	res, err := s.await(ctx, "connect", connectCall)
+	if err != nil {
+		return err
+	}
+	if err := s.checkResult("connect", res); err != nil {
+		return err
+	}
+
+	// releaseStream and FCPublish: answers only logged. createStream.
+	key := s.url.StreamKey()
+	if err := s.sendCommand(csidCommand, 0, "releaseStream", s.expect("releaseStream", false), nil, key); err != nil {
+		return stepErr("releaseStream", err)
+	}
+	if err := s.sendCommand(csidCommand, 0, "FCPublish", s.expect("FCPublish", false), nil, key); err != nil {
+		return stepErr("FCPublish", err)
+	}
+	createCall := s.expect("createStream", true)
+	if err := s.sendCommand(csidCommand, 0, "createStream", createCall, nil); err != nil {
+		return stepErr("createStream", err)
+	}
+	if res, err = s.await(ctx, "createStream", createCall); err != nil {
+		return err
+	}
+	if err := s.checkResult("createStream", res); err != nil {
+		return err
+	}
+	id, ok := res.StreamID()
+	if !ok {
+		return fmt.Errorf("%w: createStream: the answer has no stream ID", publish.ErrProtocol)
+	}
+	s.streamID = id
+
+	// publish.
+	statusCh := make(chan publish.Status, 8)
+	s.mu.Lock()
+	s.statusWait = statusCh
+	s.mu.Unlock()
+	publishCall := s.expect("publish", true)
+	if err := s.sendCommand(csidStream, id, "publish", publishCall, nil, key, "live"); err != nil {
+		return stepErr("publish", err)
+	}
+	if err := s.awaitPublish(ctx, publishCall, statusCh); err != nil {
+		return err
+	}
+	if !stop() {
+		// ctx ended just now and its AfterFunc is closing the connection.
+		return ctxError(ctx, "publish")
+	}
+	return nil
+}
+
+// awaitPublish waits for NetStream.Publish.Start.
+func (s *Stream) awaitPublish(ctx context.Context, c *call, statusCh chan publish.Status) error {
+	t := time.NewTimer(s.opts.Timeout)
+	defer t.Stop()
+	defer func() {
+		s.mu.Lock()
+		s.statusWait = nil
+		s.mu.Unlock()
+	}()
+	for {
+		select {
+		case st := <-statusCh:
+			switch {
+			case st.Level == publish.LevelError:
+				return &publish.StatusError{Op: "publish", Status: st}
+			case st.Code == "NetStream.Publish.Start":
+				s.log.Info("rtmp: publishing", "stream", s.streamID)
+				return nil
+			}
+		case res := <-c.ch:
+			if err := s.checkResult("publish", res); err != nil {
+				return err
+			}
+		case <-s.done:
+			return s.stepError("publish", s.Err())
+		case <-t.C:
+			return fmt.Errorf("%w: publish: the server did not confirm the publish within %s", publish.ErrTimeout, s.opts.Timeout)
+		case <-ctx.Done():
+			return ctxError(ctx, "publish")
+		}
+	}
+}
+
+// expect registers a transaction and returns it; wait says whether the
+// caller waits for the answer.
+func (s *Stream) expect(op string, wait bool) *call {
+	c := &call{op: op}
+	if wait {
+		c.ch = make(chan Command, 1)
+	}
+	return c
+}
+
+// sendCommand registers c (if not nil) under a new transaction ID and sends
+// the command on csid and message stream sid.
+func (s *Stream) sendCommand(csid, sid uint32, name string, c *call, object any, args ...any) error {
+	s.lockWrite()
+	defer s.unlockWrite()
+	txn := 0.0
+	if c != nil {
+		txn = s.nextTxn
+		s.nextTxn++
+		s.mu.Lock()
+		s.pending[txn] = c
+		s.mu.Unlock()
+	}
+	body, err := AppendCommand(s.scratch[:0], name, txn, object, args...)
+	if err != nil {
+		return fmt.Errorf("encoding %s: %w", name, err)
+	}
+	s.scratch = body
+	return s.writeLocked(chunk.Header{CSID: csid, Type: chunk.TypeCommandAMF0, StreamID: sid}, body)
+}
+
+// await waits for the answer to c.
+func (s *Stream) await(ctx context.Context, step string, c *call) (Command, error) {
+	t := time.NewTimer(s.opts.Timeout)
+	defer t.Stop()
+	select {
+	case res := <-c.ch:
+		return res, nil
+	case <-s.done:
+		return Command{}, s.stepError(step, s.Err())
+	case <-t.C:
+		return Command{}, fmt.Errorf("%w: %s: the server did not answer within %s", publish.ErrTimeout, step, s.opts.Timeout)
+	case <-ctx.Done():
+		return Command{}, ctxError(ctx, step)
+	}
+}
+
+// checkResult turns an _error answer into a *publish.StatusError.
+func (s *Stream) checkResult(op string, res Command) error {
+	if res.Name != "_error" {
+		return nil
+	}
+	st, ok := res.Status()
+	if !ok {
+		st = publish.Status{Code: "_error", Level: publish.LevelError}
+	}
+	st.Description = s.url.redact(st.Description)
+	return &publish.StatusError{Op: op, Status: st}
+}
+
+// stepError describes why a setup step failed.
+func (s *Stream) stepError(step string, err error) error {
+	var se *publish.StatusError
+	switch {
+	case err == nil:
+		return fmt.Errorf("%s: connection closed", step)
+	case errors.As(err, &se):
+		return err
+	case errors.Is(err, os.ErrDeadlineExceeded) || isTimeout(err):
+		return fmt.Errorf("%w: %s: the server did not answer within %s", publish.ErrTimeout, step, s.opts.Timeout)
+	case errors.Is(err, io.ErrUnexpectedEOF) && step == "publish":
+		// nginx-rtmp drops the connection when its on_publish hook refuses.
+		return fmt.Errorf("%w: publish: the server closed the connection instead of starting the stream; is the stream key right, and not already in use? (%w)",
+			publish.ErrRejected, io.ErrUnexpectedEOF)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Errorf("%w: %s: the server closed the connection (%w)", publish.ErrProtocol, step, io.ErrUnexpectedEOF)
+	}
+	return fmt.Errorf("%s: %w", step, err)
+}
+
+// tlsError classifies a failed TLS handshake.
+func (s *Stream) tlsError(err error) error {
+	var (
+		cve *tls.CertificateVerificationError
+		uae x509.UnknownAuthorityError
+		he  x509.HostnameError
+		cie x509.CertificateInvalidError
+		rhe tls.RecordHeaderError
+	)
+	switch {
+	case errors.As(err, &cve), errors.As(err, &uae), errors.As(err, &he), errors.As(err, &cie):
+		return fmt.Errorf("%w: the certificate of %s is not trusted: %w (if the server uses a private or self-signed certificate, set SSL_CERT_FILE to a file containing it)",
+			publish.ErrTLS, s.url.Host, err)
+	case errors.As(err, &rhe):
+		return fmt.Errorf("%w: TLS handshake with %s: the server does not speak TLS (is this an rtmp:// port rather than rtmps://?): %w",
+			publish.ErrProtocol, s.url.Addr(), err)
+	case errors.Is(err, os.ErrDeadlineExceeded) || isTimeout(err):
+		return fmt.Errorf("%w: TLS handshake with %s: no answer within %s (is this an rtmp:// port rather than rtmps://?)",
+			publish.ErrTimeout, s.url.Addr(), s.opts.Timeout)
+	}
+	return fmt.Errorf("%w: TLS handshake with %s: %w", publish.ErrConnect, s.url.Addr(), err)
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+func ctxError(ctx context.Context, step string) error {
+	err := context.Cause(ctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%w: %s: %w", publish.ErrTimeout, step, err)
+	}
+	return fmt.Errorf("%s: %w", step, err)
+}
+
+// fail records err as the reason the connection is dead (the first one
+// wins), closes the socket and Done.
+func (s *Stream) fail(err error) {
+	s.mu.Lock()
+	first := s.err == nil
+	if first {
+		s.err = err
+	}
+	s.mu.Unlock()
+	if first {
+		close(s.done)
+		if s.nc != nil {
+			s.nc.Close()
+		}
+	}
+}
+
+// Err returns nil while the connection is usable, then why it is not: the
+// first error (a read or write failure, a fatal status) or publish.ErrClosed
+// after Close.
+func (s *Stream) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
+// Done is closed when the connection dies or is closed; Err then says why.
+func (s *Stream) Done() <-chan struct{} { return s.done }
+
+// readLoop is the reader goroutine: it handles every incoming message until
+// the connection fails.
+func (s *Stream) readLoop() {
+	defer close(s.readerDone)
+	for {
+		m, err := s.cr.ReadMessage()
+		if err != nil {
+			s.fail(s.readError(err))
+			return
+		}
+		if err := s.handle(m); err != nil {
+			s.fail(err)
+			return
+		}
+		if s.ackWindow > 0 {
+			if n := s.cr.BytesRead(); n-s.lastAckAt >= uint64(s.ackWindow) {
+				s.lastAckAt = n
+				if err := s.writeControl(chunk.TypeAck, appendUint32(nil, uint32(n))); err != nil {
+					s.fail(err)
+					return
+				}
+			}
+		}
+	}
+}
+
+func (s *Stream) readError(err error) error {
+	switch {
+	case s.closing.Load():
+		return publish.ErrClosed
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Errorf("the server closed the connection: %w", io.ErrUnexpectedEOF)
+	case errors.Is(err, publish.ErrProtocol):
+		return fmt.Errorf("reading from the server: %w", err)
+	}
+	if s.Err() != nil {
+		return s.Err()
+	}
+	return fmt.Errorf("reading from the server: %w", err)
+}
+
+// handle processes one incoming message on the reader goroutine.
+func (s *Stream) handle(m chunk.Message) error {
+	switch m.Type {
+	case chunk.TypeSetChunkSize:
+		s.log.Debug("rtmp: server chunk size", "size", s.cr.ChunkSize())
+	case chunk.TypeAbort:
+		s.log.Debug("rtmp: server aborted a message")
+	case chunk.TypeAck:
+		seq, err := parseUint32("Acknowledgement", m.Payload)
+		if err != nil {
+			return err
+		}
+		s.acked.Store(seq)
+	case chunk.TypeWindowAckSize:
+		w, err := parseUint32("Window Acknowledgement Size", m.Payload)
+		if err != nil {
+			return err
+		}
+		s.ackWindow = w
+	case chunk.TypeSetPeerBandwidth:
+		w, _, err := parsePeerBandwidth(m.Payload)
+		if err != nil {
+			return err
+		}
+		if w != s.sentWindow {
+			s.sentWindow = w
+			return s.writeControl(chunk.TypeWindowAckSize, appendUint32(nil, w))
+		}
+	case chunk.TypeUserControl:
+		ev, data, err := parseUserControl(m.Payload)
+		if err != nil {
+			return err
+		}
+		switch ev {
+		case EventPingRequest:
+			return s.writeControl(chunk.TypeUserControl, appendUserControl(nil, EventPingResponse, data))
+		case EventStreamBegin, EventStreamEOF, EventStreamDry, EventStreamIsRecorded:
+			s.log.Debug("rtmp: user control event", "event", ev)
+		}
+	case chunk.TypeCommandAMF0, chunk.TypeCommandAMF3:
+		body := m.Payload
+		if m.Type == chunk.TypeCommandAMF3 && len(body) > 0 {
+			body = body[1:] // AMF3 command messages start with a 0 format byte, then AMF0
+		}
+		cmd, err := ParseCommand(body)
+		if err != nil {
+			s.log.Warn("rtmp: ignoring an undecodable command", "err", err)
+			return nil
+		}
+		return s.handleCommand(cmd)
+	default:
+		s.log.Debug("rtmp: ignoring message", "type", m.Type, "bytes", len(m.Payload))
+	}
+	return nil
+}
+
+// handleCommand dispatches a command from the server.
+func (s *Stream) handleCommand(cmd Command) error {
+	switch cmd.Name {
+	case "_result", "_error":
+		s.mu.Lock()
+		c := s.pending[cmd.TxnID]
+		delete(s.pending, cmd.TxnID)
+		s.mu.Unlock()
+		if cmd.Name == "_error" {
+			st, ok := cmd.Status()
+			if !ok {
+				st = publish.Status{Code: "_error", Level: publish.LevelError}
+			}
+			s.emit(st)
+			if c != nil && c.ch == nil {
+				s.log.Warn("rtmp: server refused "+c.op+" (ignored)", "status", s.url.redact(st.String()))
+			}
+		}
+		if c != nil && c.ch != nil {
+			c.ch <- cmd
+		}
+	case "onStatus":
+		st, ok := cmd.Status()
+		if !ok {
+			s.log.Warn("rtmp: onStatus without a code")
+			return nil
+		}
+		s.emit(st)
+		s.mu.Lock()
+		wait, published := s.statusWait, s.published
+		if st.Code == "NetStream.Publish.Start" {
+			s.published = true
+		}
+		s.mu.Unlock()
+		if wait != nil {
+			select {
+			case wait <- s.redactStatus(st):
+			default:
+			}
+		}
+		if published && st.Level == publish.LevelError && !s.closing.Load() {
+			return &publish.StatusError{Op: "publish", Status: s.redactStatus(st)}
+		}
+	case "onBWDone", "onFCPublish", "onFCUnpublish", "_checkbw", "|RtmpSampleAccess", "onMetaData", "close":
+		s.log.Debug("rtmp: ignoring command", "name", cmd.Name)
+	default:
+		s.log.Debug("rtmp: ignoring unknown command", "name", cmd.Name)
+	}
+	return nil
+}
+
+func (s *Stream) redactStatus(st publish.Status) publish.Status {
+	st.Description = s.url.redact(st.Description)
+	return st
+}
+
+// emit reports a status event to the log and to OnStatus.
+func (s *Stream) emit(st publish.Status) {
+	st = s.redactStatus(st)
+	s.log.Info("rtmp: status", "code", st.Code, "level", string(st.Level), "description", st.Description)
+	if s.opts.OnStatus != nil {
+		s.inCallback.Store(true)
+		defer s.inCallback.Store(false)
+		s.opts.OnStatus(st)
+	}
+}

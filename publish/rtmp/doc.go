@@ -1,0 +1,27 @@
+// Package rtmp is the RTMP and RTMPS publishing client: it connects to an
+// ingest server (YouTube, Twitch, Facebook, nginx-rtmp, FFmpeg's listener…),
+// publishes one stream and implements publish.Publisher.
+//
+// Publish does the whole setup, each step bounded by Options.Timeout: TCP
+// (TCP_NODELAY) and, for rtmps://, TLS against the system roots; the plain
+// handshake (package handshake); Set Chunk Size 4096; connect on chunk
+// stream 3; releaseStream, FCPublish and createStream (refusals of the
+// first two are only logged); publish(key, "live") on the new stream; and
+// it returns when the server answers NetStream.Publish.Start.
+//
+// Then WriteHeader sends @setDataFrame onMetaData and the AVC and AAC
+// sequence headers, and WritePacket sends each packet as one message (one
+// write system call, no allocation) with timestamp = DTS in milliseconds.
+// A reader goroutine answers pings, acknowledges the server's window, honours
+// its chunk size and reports every status event through Options.OnStatus.
+// Close sends FCUnpublish and deleteStream and closes the connection.
+//
+// Every error wraps one of the sentinel errors of package publish, and the
+// stream key (the last path segment(s) and the query of the URL) is a
+// secret: URL.String shows it as "****", and it never appears in errors,
+// logs or status descriptions.
+//
+// Chunk stream IDs follow FFmpeg: 2 for control messages, 3 for
+// NetConnection commands, 4 for audio, 6 for video and 8 for NetStream
+// commands and metadata.
+package rtmp

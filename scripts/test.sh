@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what the tests need, then runs every check and test: formatting,
+# go vet, staticcheck, unit tests, fuzz seed corpora, race tests of the
+# pure-Go packages, and the end-to-end tests against real RTMP servers
+# (nginx-rtmp and ffmpeg) on 127.0.0.1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh --test
+export LANG=C.UTF-8
+# Without CI set, a missing peer skips its test instead of failing it.
+export CI=${CI:-}
+
+echo "== gofmt"
+bad=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+[[ -z $bad ]] || { echo "gofmt would change: $bad"; exit 1; }
+
+echo "== go vet"
+go vet ./...
+
+echo "== staticcheck"
+if ! command -v staticcheck >/dev/null; then
+  GOFLAGS= go install honnef.co/go/tools/cmd/staticcheck@v0.8.2
+  PATH=$PATH:$(go env GOPATH)/bin
+fi
+staticcheck ./...
+
+echo "== tests (fuzz targets run their seed corpora)"
+go test -count=1 -timeout 30m ./...
+
+echo "== race detector (pure-Go packages)"
+go test -count=1 -race -timeout 20m ./publish/... ./capture/synth/...
