@@ -379,14 +379,8 @@ func (s *Session) sendLoop() {
 		s.stopCapture()
 		return
 	}
-	var info encode.StreamInfo
-	select {
-	case info = <-s.header:
-	case <-s.muxDone:
-		// Capture ended before the first frame: nothing to send.
-		s.closePublisher(pub)
-		return
-	case <-s.network.Done():
+	info, ok := s.waitHeader()
+	if !ok {
 		s.closePublisher(pub)
 		return
 	}
@@ -420,6 +414,24 @@ func (s *Session) sendLoop() {
 		}
 	}
 	s.closePublisher(pub)
+}
+
+// waitHeader returns the stream header once the mux has it, or false when
+// capture ended before the first video frame or the network gave up.
+func (s *Session) waitHeader() (encode.StreamInfo, bool) {
+	select {
+	case info := <-s.header:
+		return info, true
+	case <-s.muxDone:
+		select {
+		case info := <-s.header: // sent just before the mux finished
+			return info, true
+		default:
+			return encode.StreamInfo{}, false
+		}
+	case <-s.network.Done():
+		return encode.StreamInfo{}, false
+	}
 }
 
 func (s *Session) closePublisher(pub Publisher) {
