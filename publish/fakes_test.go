@@ -12,16 +12,19 @@ import (
 // fakeEncoder produces packets of one kind at a fixed spacing, as fast as
 // they are read (or one per tick when gate is set).
 type fakeEncoder struct {
-	kind    encode.Kind
-	spacing time.Duration
-	keyint  int
-	gate    chan struct{} // when non-nil, each packet waits for a receive
-	failAt  int           // when > 0, ReadPacket fails at this packet
-	mu      sync.Mutex
-	n       int
-	closed  int
-	forced  int
-	bitrate int
+	kind       encode.Kind
+	spacing    time.Duration
+	keyint     int
+	gate       chan struct{} // when non-nil, each packet waits for a receive
+	paced      bool          // when set, each packet waits until its PTS has come
+	start      time.Time
+	failAt     int // when > 0, ReadPacket fails at this packet
+	mu         sync.Mutex
+	n          int
+	closed     int
+	forced     int
+	usedForced int
+	bitrate    int
 }
 
 func (f *fakeEncoder) ReadPacket(ctx context.Context) (*encode.Packet, error) {
@@ -33,6 +36,22 @@ func (f *fakeEncoder) ReadPacket(ctx context.Context) (*encode.Packet, error) {
 		}
 	} else if ctx.Err() != nil {
 		return nil, ctx.Err()
+	}
+	if f.paced {
+		// Stand in for a real-time source: packet n is due at n × spacing.
+		f.mu.Lock()
+		if f.start.IsZero() {
+			f.start = time.Now()
+		}
+		due := f.start.Add(time.Duration(f.n) * f.spacing)
+		f.mu.Unlock()
+		t := time.NewTimer(time.Until(due))
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		}
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -46,7 +65,8 @@ func (f *fakeEncoder) ReadPacket(ctx context.Context) (*encode.Packet, error) {
 	if f.kind == encode.Video {
 		pts = time.Duration(f.n) * time.Second / 30
 	}
-	key := f.kind == encode.Audio || (f.keyint > 0 && f.n%f.keyint == 0)
+	key := f.kind == encode.Audio || (f.keyint > 0 && f.n%f.keyint == 0) || f.forced > f.usedForced
+	f.usedForced = f.forced
 	f.n++
 	return encode.NewPacket(f.kind, pts, pts, key, make([]byte, 100), nil), nil
 }
@@ -84,6 +104,8 @@ type fakePublisher struct {
 	closed    int
 	failAfter int // when > 0, WritePacket fails after this many packets
 	wrote     chan struct{}
+	done      chan struct{} // when non-nil, the publisher reports a dead connection through Done
+	deadErr   error
 }
 
 func (p *fakePublisher) WriteHeader(encode.StreamInfo) error {

@@ -21,6 +21,7 @@ type queue struct {
 	head     int              // guarded by mu
 	closed   bool             // guarded by mu
 	dropping bool             // guarded by mu: video is dropped until a keyframe
+	offline  bool             // guarded by mu: no connection; video is not queued
 	dropped  uint64           // guarded by mu: video frames dropped
 	lost     uint64           // guarded by mu: packets dropped by the hard cap
 	ready    chan struct{}    // signalled when items are added or the queue closes
@@ -40,6 +41,12 @@ func (q *queue) push(p *encode.Packet) {
 	if q.closed {
 		q.mu.Unlock()
 		p.Release()
+		return
+	}
+	if q.offline {
+		q.pushOfflineLocked(p)
+		q.mu.Unlock()
+		q.signal()
 		return
 	}
 	if p.Kind == encode.Video && q.dropping {
@@ -87,6 +94,58 @@ func (q *queue) dropVideoLocked() {
 	}
 	q.items = kept
 	q.dropping = true
+}
+
+// pushOfflineLocked queues p while there is no connection: video is
+// dropped (the next connection starts on a new keyframe) and audio is kept
+// for at most the queue limit, which resync then sends.
+func (q *queue) pushOfflineLocked(p *encode.Packet) {
+	if p.Kind == encode.Video {
+		q.dropped++
+		p.Release()
+		return
+	}
+	q.items = append(q.items, p)
+	for q.head < len(q.items) && p.DTS-q.items[q.head].DTS > q.limit {
+		q.items[q.head].Release()
+		q.items[q.head] = nil
+		q.head++
+		q.lost++
+	}
+}
+
+// setOffline marks the connection lost: from now until resync, video is
+// dropped rather than queued, and no keyframes are asked for.
+func (q *queue) setOffline() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.offline = true
+	q.dropVideoLocked()
+}
+
+// resync prepares the queue for a new connection: queued video is dropped
+// (the new connection starts on a keyframe) and so is audio older than
+// half the queue limit, which would only add delay.
+func (q *queue) resync() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.offline = false
+	q.dropVideoLocked()
+	if q.head == len(q.items) {
+		return
+	}
+	newest := q.items[q.head].DTS
+	for _, p := range q.items[q.head:] {
+		newest = max(newest, p.DTS)
+	}
+	// Half the limit leaves room for the keyframe that starts the new
+	// connection before the sender has drained this audio.
+	for q.head < len(q.items) && newest-q.items[q.head].DTS > q.limit/2 {
+		q.items[q.head].Release()
+		q.items[q.head] = nil
+		q.head++
+		q.lost++
+	}
 }
 
 // spanLocked is the media time between the oldest and newest queued packet.

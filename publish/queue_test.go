@@ -92,3 +92,43 @@ func TestQueuePopHonoursContext(t *testing.T) {
 		t.Fatal("pop returned a packet from an empty queue")
 	}
 }
+
+func TestQueueOfflineKeepsRecentAudioOnly(t *testing.T) {
+	forced := 0
+	q := newQueue(700*time.Millisecond, 1000, func() { forced++ })
+	q.push(pkt(encode.Video, 0, true))
+	q.setOffline()
+	for ms := 0; ms <= 3000; ms += 21 {
+		q.push(pkt(encode.Audio, ms, true))
+		if ms%33 == 0 {
+			q.push(pkt(encode.Video, ms, ms%990 == 0))
+		}
+	}
+	if forced != 0 {
+		t.Errorf("%d keyframes asked for while offline", forced)
+	}
+	st := q.stats()
+	if st.span > 700*time.Millisecond || st.len == 0 {
+		t.Errorf("offline queue holds %d packets over %v, want recent audio within 700ms", st.len, st.span)
+	}
+	q.resync()
+	q.push(pkt(encode.Video, 3010, false)) // waits for a keyframe
+	q.push(pkt(encode.Video, 3043, true))
+	q.close()
+	sawVideo := false
+	for {
+		p, ok := q.pop(context.Background())
+		if !ok {
+			break
+		}
+		if p.Kind == encode.Video {
+			if !sawVideo && !p.Keyframe {
+				t.Errorf("first video after resync at %v is not a keyframe", p.PTS)
+			}
+			sawVideo = true
+		}
+	}
+	if !sawVideo {
+		t.Error("no video after resync")
+	}
+}

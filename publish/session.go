@@ -57,6 +57,12 @@ type Config struct {
 	// QueueLimit is the media time the send queue may hold before video
 	// is dropped up to the next keyframe. Default 700 ms.
 	QueueLimit time.Duration
+	// Reconnect says how a lost connection is retried. A failure to
+	// connect at the start is never retried: it ends the session, so that
+	// a wrong URL or key is reported at once.
+	Reconnect ReconnectPolicy
+	// Adaptive configures adaptive bitrate, which is on by default.
+	Adaptive AdaptivePolicy
 	// OnEvent, when set, is called on every state change, status event
 	// and warning. It is called from the session's goroutines, one call at
 	// a time, and must not block.
@@ -88,10 +94,19 @@ type Stats struct {
 	FramesSent    uint64
 	FramesDropped uint64
 	Queue         time.Duration // media time waiting to be sent
-	TargetKbps    int
-	Reconnects    int
-	BytesSent     uint64
-	Recording     bool // a local recording is being written
+	// Congestion is the queue as a share of the queue limit, from 0 (clear)
+	// to 1 (dropping video).
+	Congestion float64
+	// TargetKbps is the video bitrate the encoder aims at now; adaptive
+	// bitrate moves it between its floor and UserKbps.
+	TargetKbps int
+	UserKbps   int
+	// EstimateKbps is the throughput the link delivered over the last
+	// second (audio and video).
+	EstimateKbps float64
+	Reconnects   int
+	BytesSent    uint64
+	Recording    bool // a local recording is being written
 }
 
 // Session runs capture → encode → publish for one Go Live. Its methods are
@@ -129,6 +144,11 @@ type Session struct {
 	recording     atomic.Bool
 	rates         rateWindow
 	stopRequested atomic.Bool
+	reconnects    atomic.Int64
+	retryNow      chan struct{} // skips the wait before the next reconnect
+	userKbps      atomic.Int64
+	rateMu        sync.Mutex      // guards rc
+	rc            *rateController // nil when adaptive bitrate is off
 }
 
 // DefaultQueueLimit is the media time the send queue holds before it drops
@@ -147,7 +167,9 @@ func Start(cfg Config) (*Session, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	cfg.Reconnect = cfg.Reconnect.withDefaults()
 	s := &Session{
+		retryNow: make(chan struct{}, 1),
 		cfg:      cfg,
 		log:      cfg.Logger,
 		in:       make(chan *encode.Packet, 64),
@@ -160,7 +182,7 @@ func Start(cfg Config) (*Session, error) {
 	s.capture, s.stopCapture = context.WithCancel(context.Background())
 	s.network, s.abortNetwork = context.WithCancel(context.Background())
 	s.q = newQueue(cfg.QueueLimit, 4096, func() {
-		s.log.Warn("send queue over limit: dropping video up to the next keyframe", "limit", cfg.QueueLimit)
+		s.log.Info("send queue over limit: dropping video up to the next keyframe", "limit", cfg.QueueLimit)
 		_ = cfg.Video.ForceKeyframe()
 	})
 	s.recording.Store(cfg.Record != nil)
@@ -230,13 +252,29 @@ func (s *Session) Err() error {
 // State returns the current state.
 func (s *Session) State() State { return State(s.state.Load()) }
 
-// SetBitrate changes the video encoder's target bitrate while live.
+// SetBitrate changes the user's video bitrate target while live. Adaptive
+// bitrate never goes above it.
 func (s *Session) SetBitrate(kbps int) error {
+	s.rateMu.Lock()
+	defer s.rateMu.Unlock()
 	if err := s.cfg.Video.SetBitrate(kbps); err != nil {
 		return fmt.Errorf("set bitrate: %w", err)
 	}
 	s.targetKbps.Store(int64(kbps))
+	s.userKbps.Store(int64(kbps))
+	if s.rc != nil {
+		s.rc.setUser(kbps)
+	}
 	return nil
+}
+
+// ReconnectNow skips the wait before the next reconnect attempt. It does
+// nothing while connected.
+func (s *Session) ReconnectNow() {
+	select {
+	case s.retryNow <- struct{}{}:
+	default:
+	}
 }
 
 // Stats returns a snapshot of the session's health.
@@ -249,7 +287,10 @@ func (s *Session) Stats() Stats {
 		FramesSent:    s.framesSent.Load(),
 		FramesDropped: qs.dropped,
 		Queue:         qs.span,
+		Congestion:    min(1, float64(qs.span)/float64(s.cfg.QueueLimit)),
 		TargetKbps:    int(s.targetKbps.Load()),
+		UserKbps:      int(s.userKbps.Load()),
+		Reconnects:    int(s.reconnects.Load()),
 		BytesSent:     s.videoBytes.Load() + s.audioBytes.Load(),
 		Recording:     s.recording.Load(),
 	}
@@ -257,6 +298,7 @@ func (s *Session) Stats() Stats {
 		st.Uptime = now.Sub(time.Unix(0, since))
 	}
 	st.VideoKbps, st.AudioKbps, st.FPS = s.rates.rates(now, s.sample(now))
+	st.EstimateKbps = st.VideoKbps + st.AudioKbps
 	return st
 }
 
@@ -301,9 +343,7 @@ func (s *Session) muxLoop() {
 				continue
 			}
 			info := encode.StreamInfo{Video: s.cfg.Video.Config(), Audio: s.cfg.Audio.Config()}
-			if s.targetKbps.Load() == 0 {
-				s.targetKbps.Store(int64(info.Video.BitrateKbps))
-			}
+			s.initBitrate(info.Video.BitrateKbps)
 			s.header <- info
 			haveHeader = true
 			if rec != nil {
@@ -356,7 +396,9 @@ func (s *Session) recordFailed(rec Publisher, err error) Publisher {
 	return nil
 }
 
-// sendLoop connects, sends the header and then every queued packet.
+// sendLoop connects, sends the header and then every queued packet; when
+// the connection is lost it reconnects, sends the header again and resumes
+// on a keyframe.
 func (s *Session) sendLoop() {
 	defer s.loops.Done()
 	defer close(s.sendDone)
@@ -365,46 +407,185 @@ func (s *Session) sendLoop() {
 		s.liveSince.Store(time.Now().UnixNano())
 		return
 	}
-	s.setState(StateConnecting, nil)
-	// Stop abandons a connection attempt at once.
-	dialCtx, cancelDial := context.WithCancel(s.network)
-	stopDial := context.AfterFunc(s.stopCtx, cancelDial)
-	pub, err := s.cfg.Dial(dialCtx, s.onStatus)
-	stopDial()
-	cancelDial()
-	if err != nil {
-		if s.network.Err() == nil && !s.stopRequested.Load() {
-			s.fail(err)
+	var (
+		info       encode.StreamInfo
+		haveInfo   bool
+		lastErr    error
+		dialTook   time.Duration
+		retries    = newBackoff(s.cfg.Reconnect)
+		everLive   bool
+		connectErr error // why the last attempt failed, while reconnecting
+	)
+	for attempt := 0; ; attempt++ {
+		if attempt > 0 {
+			if !s.waitRetry(retries, lastErr) {
+				if connectErr != nil && s.Err() == nil && !s.stopRequested.Load() && s.muxFinished() {
+					s.warn(fmt.Errorf("the stream ended while reconnecting: %w", connectErr))
+				}
+				return
+			}
 		}
-		s.stopCapture()
-		return
+		begun := time.Now()
+		pub, err := s.dial(attempt, dialTook)
+		if err != nil {
+			if s.stopRequested.Load() || s.network.Err() != nil {
+				return
+			}
+			if !everLive || !retryable(err) {
+				s.fail(err)
+				return
+			}
+			lastErr, connectErr = err, err
+			s.log.Warn("reconnect failed", "attempt", attempt, "err", err)
+			continue
+		}
+		dialTook, connectErr = time.Since(begun), nil
+		if !haveInfo {
+			var ok bool
+			if info, ok = s.waitHeader(); !ok {
+				s.closePublisher(pub)
+				return
+			}
+			haveInfo = true
+		}
+		if attempt > 0 {
+			// Resume on a keyframe: nothing queued before it can decode.
+			s.q.resync()
+			_ = s.cfg.Video.ForceKeyframe()
+		}
+		err = pub.WriteHeader(info)
+		if err == nil {
+			if s.liveSince.Load() == 0 {
+				s.liveSince.Store(time.Now().UnixNano())
+			}
+			everLive = true
+			if !s.stopRequested.Load() {
+				s.setState(StateLive, nil)
+			}
+			connected := time.Now()
+			err = s.stream(pub)
+			if time.Since(connected) >= s.cfg.Reconnect.StableAfter {
+				retries.reset()
+			}
+		} else {
+			err = fmt.Errorf("sending stream header: %w", err)
+		}
+		s.closePublisher(pub)
+		if err == nil || s.stopRequested.Load() || s.network.Err() != nil {
+			return
+		}
+		if s.cfg.Reconnect.Disabled || !retryable(err) {
+			s.fail(err)
+			return
+		}
+		if s.muxFinished() && s.q.stats().len == 0 {
+			return // lost after the last packet: nothing left to send
+		}
+		s.q.setOffline()
+		s.reconnects.Add(1)
+		lastErr = err
+		s.setState(StateReconnecting, err)
 	}
-	info, ok := s.waitHeader()
+}
+
+// dial makes one connection attempt. Reconnect attempts get a short
+// deadline, so that a link that comes back is noticed promptly.
+func (s *Session) dial(attempt int, lastTook time.Duration) (Publisher, error) {
+	if attempt == 0 {
+		s.setState(StateConnecting, nil)
+	}
+	ctx, cancel := context.WithCancel(s.network)
+	if attempt > 0 {
+		ctx, cancel = context.WithTimeout(s.network, max(s.cfg.Reconnect.DialTimeout, 2*lastTook))
+	}
+	defer cancel()
+	// Stop abandons a connection attempt at once.
+	stopDial := context.AfterFunc(s.stopCtx, cancel)
+	defer stopDial()
+	pub, err := s.cfg.Dial(ctx, s.onStatus)
+	if err != nil && ctx.Err() == context.DeadlineExceeded && !errors.Is(err, ErrTimeout) {
+		err = fmt.Errorf("%w: %w", ErrTimeout, err)
+	}
+	return pub, err
+}
+
+// waitRetry waits before a reconnect attempt. It returns false when the
+// session must not retry: it is stopping, capture has ended, or the server
+// keeps refusing the stream (then the session fails).
+func (s *Session) waitRetry(b *backoff, lastErr error) bool {
+	d, ok := b.delay(lastErr)
 	if !ok {
-		s.closePublisher(pub)
-		return
+		s.fail(fmt.Errorf("giving up after %d refusals in a row: %w", b.refusals-1, lastErr))
+		return false
 	}
-	if err := pub.WriteHeader(info); err != nil {
-		s.fail(fmt.Errorf("sending stream header: %w", err))
-		s.closePublisher(pub)
-		return
+	s.log.Info("reconnecting", "in", d, "after", lastErr)
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-s.retryNow:
+	case <-s.stopCtx.Done():
+		return false
+	case <-s.network.Done():
+		return false
+	case <-s.muxDone:
+		return false
 	}
-	s.liveSince.Store(time.Now().UnixNano())
-	if !s.stopRequested.Load() {
-		s.setState(StateLive, nil)
+	return true
+}
+
+func (s *Session) muxFinished() bool {
+	select {
+	case <-s.muxDone:
+		return true
+	default:
+		return false
+	}
+}
+
+// stream sends queued packets until the queue ends (nil), the connection
+// is lost (its error) or the network is aborted (errAborted).
+func (s *Session) stream(pub Publisher) error {
+	var watcher sync.WaitGroup
+	defer watcher.Wait()
+	ctx, cancel := context.WithCancel(s.network)
+	defer cancel()
+	conn, watched := pub.(interface {
+		Done() <-chan struct{}
+		Err() error
+	})
+	if watched {
+		// Notice a dead connection even while the queue is empty.
+		watcher.Add(1)
+		go func() {
+			defer watcher.Done()
+			select {
+			case <-conn.Done():
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
 	}
 	for {
-		p, ok := s.q.pop(s.network)
+		p, ok := s.q.pop(ctx)
 		if !ok {
-			break
+			switch {
+			case s.network.Err() != nil:
+				return errAborted
+			case ctx.Err() != nil && watched:
+				if err := conn.Err(); err != nil {
+					return fmt.Errorf("connection lost: %w", err)
+				}
+				return errors.New("connection lost")
+			}
+			return nil
 		}
 		err := pub.WritePacket(p)
 		n := uint64(len(p.Data))
 		kind := p.Kind
 		p.Release()
 		if err != nil {
-			s.fail(fmt.Errorf("sending to server: %w", err))
-			break
+			return fmt.Errorf("sending to server: %w", err)
 		}
 		if kind == encode.Video {
 			s.videoBytes.Add(n)
@@ -413,7 +594,46 @@ func (s *Session) sendLoop() {
 			s.audioBytes.Add(n)
 		}
 	}
-	s.closePublisher(pub)
+}
+
+var errAborted = errors.New("publish: network aborted")
+
+// initBitrate records the user's target when the first frame shows it.
+func (s *Session) initBitrate(kbps int) {
+	s.rateMu.Lock()
+	defer s.rateMu.Unlock()
+	if s.userKbps.Load() != 0 {
+		return
+	}
+	s.userKbps.Store(int64(kbps))
+	s.targetKbps.Store(int64(kbps))
+	if !s.cfg.Adaptive.Disabled && s.cfg.Dial != nil {
+		s.rc = newRateController(s.cfg.Adaptive, kbps)
+	}
+}
+
+// adapt runs adaptive bitrate once: it moves the encoder's target from
+// what the queue and the link show.
+func (s *Session) adapt(now time.Time) {
+	if s.State() != StateLive {
+		return
+	}
+	st := s.Stats()
+	s.rateMu.Lock()
+	defer s.rateMu.Unlock()
+	if s.rc == nil {
+		return
+	}
+	kbps, changed := s.rc.update(now, st.Queue, st.EstimateKbps, st.AudioKbps)
+	if !changed {
+		return
+	}
+	if err := s.cfg.Video.SetBitrate(kbps); err != nil {
+		s.log.Warn("adaptive bitrate", "err", err)
+		return
+	}
+	s.log.Info("adaptive bitrate", "kbps", kbps, "queue", st.Queue, "sent_kbps", st.EstimateKbps)
+	s.targetKbps.Store(int64(kbps))
 }
 
 // waitHeader returns the stream header once the mux has it, or false when
@@ -452,6 +672,7 @@ func (s *Session) statsLoop() {
 		select {
 		case now := <-t.C:
 			s.rates.add(s.sample(now))
+			s.adapt(now)
 		case <-s.sendDone:
 			return
 		}

@@ -150,7 +150,8 @@ func TestSessionSendFailureKeepsRecording(t *testing.T) {
 	pub, rec := &fakePublisher{failAfter: 10}, &fakePublisher{}
 	s, err := Start(Config{
 		Video: v, Audio: fakeAudio{a}, Record: rec, Duration: time.Second,
-		Dial: func(context.Context, func(Status)) (Publisher, error) { return pub, nil },
+		Reconnect: ReconnectPolicy{Disabled: true},
+		Dial:      func(context.Context, func(Status)) (Publisher, error) { return pub, nil },
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -38,6 +38,8 @@ func runHeadless(o options) int {
 			say("server: %s", ev.Status)
 		case ev.State == publish.StateConnecting:
 			say("connecting to %s", dest.redacted)
+		case ev.State == publish.StateReconnecting:
+			say("connection lost (%v): reconnecting", ev.Err)
 		case ev.State == publish.StateLive && dest.url != "":
 			say("live on %s", dest.redacted)
 		case ev.State == publish.StateLive:

@@ -21,6 +21,9 @@ type statsLine struct {
 	FramesDropped uint64  `json:"frames_dropped"`
 	QueueMS       float64 `json:"queue_ms"`
 	TargetKbps    int     `json:"target_kbps"`
+	UserKbps      int     `json:"user_kbps"`
+	EstimateKbps  float64 `json:"estimate_kbps"`
+	Congestion    float64 `json:"congestion"`
 	Reconnects    int     `json:"reconnects"`
 	BytesSent     uint64  `json:"bytes_sent"`
 	Recording     bool    `json:"recording"`
@@ -40,6 +43,9 @@ func newStatsLine(s publish.Stats) statsLine {
 		FramesDropped: s.FramesDropped,
 		QueueMS:       round1(float64(s.Queue) / float64(time.Millisecond)),
 		TargetKbps:    s.TargetKbps,
+		UserKbps:      s.UserKbps,
+		EstimateKbps:  round1(s.EstimateKbps),
+		Congestion:    math.Round(s.Congestion*100) / 100,
 		Reconnects:    s.Reconnects,
 		BytesSent:     s.BytesSent,
 		Recording:     s.Recording,

@@ -54,7 +54,7 @@ error_log {{.Dir}}/logs/error.log info;
 events { worker_connections 256; }
 rtmp {
   server {
-    listen 127.0.0.1:{{.RTMP}};
+    listen {{.Addr}}:{{.RTMP}};
     chunk_size 4096;
     ping 30s;
     notify_method get;
@@ -70,16 +70,16 @@ rtmp {
       record all;
       record_path {{.Dir}}/rec;
       record_unique on;
-      on_publish http://127.0.0.1:{{.HTTP}}/on_publish_auth;
+      on_publish http://{{.Addr}}:{{.HTTP}}/on_publish_auth;
     }
   }
 }
 stream {
   server {
-    listen 127.0.0.1:{{.RTMPS}} ssl;
+    listen {{.Addr}}:{{.RTMPS}} ssl;
     ssl_certificate {{.Dir}}/cert.pem;
     ssl_certificate_key {{.Dir}}/key.pem;
-    proxy_pass 127.0.0.1:{{.RTMP}};
+    proxy_pass {{.Addr}}:{{.RTMP}};
   }
 }
 http {
@@ -90,7 +90,7 @@ http {
   uwsgi_temp_path {{.Dir}}/tmp/uwsgi;
   scgi_temp_path {{.Dir}}/tmp/scgi;
   server {
-    listen 127.0.0.1:{{.HTTP}};
+    listen {{.Addr}}:{{.HTTP}};
     location /stat { rtmp_stat all; add_header Content-Type text/xml; }
     location /control { rtmp_control all; }
     location /on_publish_auth {
@@ -105,6 +105,19 @@ http {
 // its ports accept connections.
 func StartNginx(t testing.TB) *Nginx {
 	t.Helper()
+	return startNginx(t, nginxPorts{Addr: "127.0.0.1", RTMP: FreePort(t), HTTP: FreePort(t), RTMPS: FreePort(t)}, nil)
+}
+
+type nginxPorts struct {
+	Dir               string
+	Addr              string
+	RTMP, HTTP, RTMPS int
+}
+
+// startNginx starts nginx listening on ports.Addr, running it through
+// prefix (for example "ip netns exec NS") when given.
+func startNginx(t testing.TB, ports nginxPorts, prefix []string) *Nginx {
+	t.Helper()
 	bin := Require(t, "nginx")[0]
 	for _, m := range []string{"ngx_rtmp_module.so", "ngx_stream_module.so"} {
 		if _, err := os.Stat("/usr/lib/nginx/modules/" + m); err != nil {
@@ -117,11 +130,8 @@ func StartNginx(t testing.TB) *Nginx {
 			t.Fatal(err)
 		}
 	}
-	writeSelfSigned(t, dir)
-	ports := struct {
-		Dir               string
-		RTMP, HTTP, RTMPS int
-	}{dir, FreePort(t), FreePort(t), FreePort(t)}
+	writeSelfSigned(t, dir, ports.Addr)
+	ports.Dir = dir
 	var conf bytes.Buffer
 	if err := nginxConf.Execute(&conf, ports); err != nil {
 		t.Fatal(err)
@@ -130,13 +140,17 @@ func StartNginx(t testing.TB) *Nginx {
 	if err := os.WriteFile(confPath, conf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	tlsHost := "localhost"
+	if ports.Addr != "127.0.0.1" {
+		tlsHost = ports.Addr
+	}
 	n := &Nginx{
 		Dir:      dir,
-		RTMPURL:  fmt.Sprintf("rtmp://127.0.0.1:%d/live", ports.RTMP),
-		AuthURL:  fmt.Sprintf("rtmp://127.0.0.1:%d/auth", ports.RTMP),
-		RTMPSURL: fmt.Sprintf("rtmps://localhost:%d/live", ports.RTMPS),
-		StatURL:  fmt.Sprintf("http://127.0.0.1:%d/stat", ports.HTTP),
-		DropURL:  fmt.Sprintf("http://127.0.0.1:%d/control/drop/publisher?app=live&name=", ports.HTTP),
+		RTMPURL:  fmt.Sprintf("rtmp://%s:%d/live", ports.Addr, ports.RTMP),
+		AuthURL:  fmt.Sprintf("rtmp://%s:%d/auth", ports.Addr, ports.RTMP),
+		RTMPSURL: fmt.Sprintf("rtmps://%s:%d/live", tlsHost, ports.RTMPS),
+		StatURL:  fmt.Sprintf("http://%s:%d/stat", ports.Addr, ports.HTTP),
+		DropURL:  fmt.Sprintf("http://%s:%d/control/drop/publisher?app=live&name=", ports.Addr, ports.HTTP),
 		RecDir:   filepath.Join(dir, "rec"),
 		CertFile: filepath.Join(dir, "cert.pem"),
 		done:     make(chan struct{}),
@@ -153,7 +167,8 @@ func StartNginx(t testing.TB) *Nginx {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n.cmd = exec.Command(bin, "-c", confPath, "-p", dir+"/")
+	args := append(append([]string{}, prefix...), bin, "-c", confPath, "-p", dir+"/")
+	n.cmd = exec.Command(args[0], args[1:]...)
 	n.cmd.Stdout, n.cmd.Stderr = log, log
 	if err := n.cmd.Start(); err != nil {
 		t.Fatalf("start nginx: %v", err)
@@ -161,7 +176,7 @@ func StartNginx(t testing.TB) *Nginx {
 	go func() { _ = n.cmd.Wait(); log.Close(); close(n.done) }()
 	t.Cleanup(func() { n.Stop(t) })
 	for _, p := range []int{ports.RTMP, ports.HTTP, ports.RTMPS} {
-		if err := waitListening(n.done, p, 10*time.Second); err != nil {
+		if err := waitListening(n.done, ports.Addr, p, 10*time.Second); err != nil {
 			errLog, _ := os.ReadFile(filepath.Join(dir, "logs", "error.log"))
 			t.Fatalf("nginx-rtmp: %v\n%s", err, errLog)
 		}
@@ -215,9 +230,9 @@ func (n *Nginx) ErrorLog() string {
 // waitListening polls the port until it accepts a connection, the process
 // exits, or the deadline passes. Polling is the only way to learn that
 // another process started listening.
-func waitListening(exited <-chan struct{}, port int, timeout time.Duration) error {
+func waitListening(exited <-chan struct{}, host string, port int, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	addr := net.JoinHostPort(host, fmt.Sprint(port))
 	for {
 		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
 		if err == nil {
@@ -235,7 +250,7 @@ func waitListening(exited <-chan struct{}, port int, timeout time.Duration) erro
 	}
 }
 
-func writeSelfSigned(t testing.TB, dir string) {
+func writeSelfSigned(t testing.TB, dir, addr string) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -247,7 +262,7 @@ func writeSelfSigned(t testing.TB, dir string) {
 		NotBefore:             time.Now().Add(-time.Hour),
 		NotAfter:              time.Now().Add(30 * 24 * time.Hour),
 		DNSNames:              []string{"localhost"},
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
+		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1), net.ParseIP(addr)},
 		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
 		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		BasicConstraintsValid: true,

@@ -27,7 +27,29 @@ type Recording struct {
 	FirstVideo  float64 // first video packet's PTS, seconds
 	FirstAudio  float64 // first audio packet's PTS, seconds
 	VideoPTS    []float64
+	VideoSizes  []int // bytes of each video packet, in VideoPTS order
 	AudioPTS    []float64
+}
+
+// VideoKbpsBetween returns the video bitrate of the packets whose PTS is
+// in [from, to) seconds.
+func (r Recording) VideoKbpsBetween(from, to float64) float64 {
+	var bytes int
+	for i, ts := range r.VideoPTS {
+		if ts >= from && ts < to {
+			bytes += r.VideoSizes[i]
+		}
+	}
+	return float64(bytes) * 8 / (to - from) / 1000
+}
+
+// MaxGap returns the longest time between consecutive timestamps.
+func MaxGap(pts []float64) float64 {
+	var gap float64
+	for i := 1; i < len(pts); i++ {
+		gap = max(gap, pts[i]-pts[i-1])
+	}
+	return gap
 }
 
 type probeJSON struct {
@@ -89,6 +111,7 @@ func Probe(t testing.TB, path string) Recording {
 		switch pk.CodecType {
 		case "video":
 			r.VideoPTS = append(r.VideoPTS, ts)
+			r.VideoSizes = append(r.VideoSizes, size)
 			videoBytes += size
 		case "audio":
 			r.AudioPTS = append(r.AudioPTS, ts)

@@ -1,0 +1,104 @@
+package publish
+
+import "time"
+
+// AdaptivePolicy configures adaptive bitrate. The zero value enables it
+// with the defaults below.
+type AdaptivePolicy struct {
+	// Disabled keeps the bitrate at the user's target whatever the link.
+	Disabled bool
+	// FloorKbps is the lowest video bitrate it goes to (default 200, or
+	// the target if that is lower).
+	FloorKbps int
+	// CongestedQueue is the queue that counts as congestion (default
+	// 200 ms, as OBS's dynamic bitrate).
+	CongestedQueue time.Duration
+	// ClearQueue is the queue below which the link counts as clear
+	// (default 50 ms).
+	ClearQueue time.Duration
+	// StepUp multiplies the bitrate at each step back up (default 1.15;
+	// each step adds at least a tenth of the user's target), taken every
+	// StepInterval (default 2 s) while the link stays clear.
+	StepUp       float64
+	StepInterval time.Duration
+}
+
+func (p AdaptivePolicy) withDefaults() AdaptivePolicy {
+	if p.FloorKbps <= 0 {
+		p.FloorKbps = 200
+	}
+	if p.CongestedQueue <= 0 {
+		p.CongestedQueue = 200 * time.Millisecond
+	}
+	if p.ClearQueue <= 0 {
+		p.ClearQueue = 50 * time.Millisecond
+	}
+	if p.StepUp <= 1 {
+		p.StepUp = 1.15
+	}
+	if p.StepInterval <= 0 {
+		p.StepInterval = 2 * time.Second
+	}
+	return p
+}
+
+// rateController decides the video bitrate from the send queue and the
+// throughput the link really delivers. It never goes above the user's
+// target or below the floor. It is not safe for concurrent use.
+type rateController struct {
+	policy     AdaptivePolicy
+	userKbps   int // the user's target
+	target     int // the current target
+	lastDown   time.Time
+	lastUp     time.Time
+	clearSince time.Time
+}
+
+func newRateController(p AdaptivePolicy, userKbps int) *rateController {
+	return &rateController{policy: p.withDefaults(), userKbps: userKbps, target: userKbps}
+}
+
+// setUser changes the user's target, and the current one with it.
+func (c *rateController) setUser(kbps int) {
+	c.userKbps, c.target = kbps, kbps
+}
+
+// update takes the queue's media time and the link's throughput estimate
+// (kbit/s of all media actually sent over the last second, audio
+// included) and returns the new video target, and whether it changed.
+func (c *rateController) update(now time.Time, queue time.Duration, sentKbps, audioKbps float64) (int, bool) {
+	floor := min(c.policy.FloorKbps, c.userKbps)
+	switch {
+	case queue > c.policy.CongestedQueue:
+		c.clearSince = time.Time{}
+		if now.Sub(c.lastDown) < time.Second {
+			return c.target, false
+		}
+		// What the link delivered, less audio, with headroom so that the
+		// queue drains; at least a 20% cut, since the queue grew at the
+		// current rate.
+		fit := int(sentKbps*0.85 - audioKbps)
+		next := max(floor, min(fit, c.target*8/10))
+		if next >= c.target {
+			return c.target, false
+		}
+		c.target, c.lastDown = next, now
+		return next, true
+	case queue < c.policy.ClearQueue:
+		if c.clearSince.IsZero() {
+			c.clearSince = now
+		}
+		if c.target >= c.userKbps || now.Sub(c.clearSince) < c.policy.StepInterval ||
+			now.Sub(c.lastUp) < c.policy.StepInterval || now.Sub(c.lastDown) < c.policy.StepInterval {
+			return c.target, false
+		}
+		// Multiplicative steps near the floor would take minutes, so each
+		// step is also at least a tenth of the user's target.
+		next := min(c.userKbps, max(int(float64(c.target)*c.policy.StepUp), c.target+c.userKbps/10))
+		c.target, c.lastUp = next, now
+		return next, true
+	default:
+		c.clearSince = time.Time{}
+		return c.target, false
+	}
+}

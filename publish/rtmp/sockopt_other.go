@@ -1,0 +1,12 @@
+//go:build !linux
+
+package rtmp
+
+import (
+	"net"
+	"time"
+)
+
+// tuneSocket is a no-op where the options are not available; the write
+// timeout still notices a dead link once the send buffer is full.
+func tuneSocket(*net.TCPConn, time.Duration, int) error { return nil }
