@@ -11,8 +11,10 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"studio/publish"
@@ -54,6 +56,8 @@ type Stream struct {
 	wsem       chan struct{}
 	cw         *chunk.Writer
 	armedAt    time.Time // when the write deadline was last pushed forward
+	overSince  time.Time // when unacknowledged bytes last went over the limit (zero: under it)
+	overEpoch  uint64    // the ackCount overSince belongs to
 	scratch    []byte    // command and control bodies
 	media      [16]byte  // FLV audio/video tag headers
 	headerSent bool
@@ -76,11 +80,19 @@ type Stream struct {
 	closeErr   error
 
 	// Reader goroutine state.
-	ackWindow  uint32 // from the server's Window Acknowledgement Size
-	lastAckAt  uint64 // BytesRead when we last sent an Acknowledgement
-	sentWindow uint32 // the window we last announced
+	ackWindow uint32 // from the server's Window Acknowledgement Size
+	lastAckAt uint64 // BytesRead when we last sent an Acknowledgement
 
-	acked atomic.Uint32 // last Acknowledgement sequence number received
+	sentWindow atomic.Uint32 // the Window Acknowledgement Size we last announced
+
+	// The server's acknowledgements, written by the reader goroutine.
+	// ackCount counts those that moved the sequence number; ackAtSent is
+	// BytesWritten and ackAtNano the time (UnixNano) when the last of
+	// them arrived.
+	acked     atomic.Uint32 // last Acknowledgement sequence number received
+	ackCount  atomic.Uint64
+	ackAtSent atomic.Uint64
+	ackAtNano atomic.Int64
 }
 
 // call is a pending transaction. ch is nil for commands whose answer is
@@ -147,6 +159,9 @@ func (s *Stream) connect(ctx context.Context) error {
 	}
 	if tc, ok := nc.(*net.TCPConn); ok {
 		_ = tc.SetNoDelay(true)
+		if err := tuneSocket(tc, s.opts.DeadLinkTimeout, s.opts.UnsentLimit); err != nil {
+			s.opts.Logger.Warn("socket options", "err", err)
+		}
 	}
 	s.nc = nc
 
@@ -196,6 +211,18 @@ func (s *Stream) connect(ctx context.Context) error {
 	s.cr = chunk.NewReader(br)
 	s.cr.MaxMessageLength = maxIncomingMessage
 
+	// Status events during the setup: an error-level onStatus (as some
+	// servers send instead of _error) fails the step that is waiting.
+	statusCh := make(chan publish.Status, 8)
+	s.mu.Lock()
+	s.statusWait = statusCh
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.statusWait = nil
+		s.mu.Unlock()
+	}()
+
 	// Set Chunk Size, then connect. The reader goroutine starts after the
 	// first write so that setup and reader never race on s.cr.
 	if err := s.writeControl(chunk.TypeSetChunkSize, appendUint32(nil, s.opts.ChunkSize)); err != nil {
@@ -217,12 +244,19 @@ func (s *Stream) connect(ctx context.Context) error {
 	s.readerStarted = true
 	go s.readLoop()
 
-	res, err := s.await(ctx, "connect", connectCall)
+	res, err := s.await(ctx, "connect", connectCall, statusCh)
 	if err != nil {
 		return err
 	}
 	if err := s.checkResult("connect", res); err != nil {
 		return err
+	}
+
+	// Ask the server to acknowledge what it receives: that is how a dead
+	// link is noticed while the socket still accepts bytes (see
+	// Options.AckTimeout).
+	if err := s.announceWindow(s.opts.AckWindow); err != nil {
+		return stepErr("connect", err)
 	}
 
 	// releaseStream and FCPublish: answers only logged. createStream.
@@ -237,7 +271,7 @@ func (s *Stream) connect(ctx context.Context) error {
 	if err := s.sendCommand(csidCommand, 0, "createStream", createCall, nil); err != nil {
 		return stepErr("createStream", err)
 	}
-	if res, err = s.await(ctx, "createStream", createCall); err != nil {
+	if res, err = s.await(ctx, "createStream", createCall, statusCh); err != nil {
 		return err
 	}
 	if err := s.checkResult("createStream", res); err != nil {
@@ -250,10 +284,6 @@ func (s *Stream) connect(ctx context.Context) error {
 	s.streamID = id
 
 	// publish.
-	statusCh := make(chan publish.Status, 8)
-	s.mu.Lock()
-	s.statusWait = statusCh
-	s.mu.Unlock()
 	publishCall := s.expect("publish", true)
 	if err := s.sendCommand(csidStream, id, "publish", publishCall, nil, key, "live"); err != nil {
 		return stepErr("publish", err)
@@ -272,11 +302,6 @@ func (s *Stream) connect(ctx context.Context) error {
 func (s *Stream) awaitPublish(ctx context.Context, c *call, statusCh chan publish.Status) error {
 	t := time.NewTimer(s.opts.Timeout)
 	defer t.Stop()
-	defer func() {
-		s.mu.Lock()
-		s.statusWait = nil
-		s.mu.Unlock()
-	}()
 	for {
 		select {
 		case st := <-statusCh:
@@ -332,20 +357,39 @@ func (s *Stream) sendCommand(csid, sid uint32, name string, c *call, object any,
 	return s.writeLocked(chunk.Header{CSID: csid, Type: chunk.TypeCommandAMF0, StreamID: sid}, body)
 }
 
-// await waits for the answer to c.
-func (s *Stream) await(ctx context.Context, step string, c *call) (Command, error) {
+// await waits for the answer to c. An error-level status event on
+// statusCh meanwhile fails the step.
+func (s *Stream) await(ctx context.Context, step string, c *call, statusCh <-chan publish.Status) (Command, error) {
 	t := time.NewTimer(s.opts.Timeout)
 	defer t.Stop()
-	select {
-	case res := <-c.ch:
-		return res, nil
-	case <-s.done:
-		return Command{}, s.stepError(step, s.Err())
-	case <-t.C:
-		return Command{}, fmt.Errorf("%w: %s: the server did not answer within %s", publish.ErrTimeout, step, s.opts.Timeout)
-	case <-ctx.Done():
-		return Command{}, ctxError(ctx, step)
+	for {
+		select {
+		case res := <-c.ch:
+			return res, nil
+		case st := <-statusCh:
+			if st.Level == publish.LevelError {
+				return Command{}, &publish.StatusError{Op: step, Status: st}
+			}
+		case <-s.done:
+			return Command{}, s.stepError(step, s.Err())
+		case <-t.C:
+			return Command{}, fmt.Errorf("%w: %s: the server did not answer within %s", publish.ErrTimeout, step, s.opts.Timeout)
+		case <-ctx.Done():
+			return Command{}, ctxError(ctx, step)
+		}
 	}
+}
+
+// announceWindow sends a Window Acknowledgement Size of w, unless w is
+// the window announced last.
+func (s *Stream) announceWindow(w uint32) error {
+	s.lockWrite()
+	defer s.unlockWrite()
+	if s.sentWindow.Load() == w {
+		return nil
+	}
+	s.sentWindow.Store(w)
+	return s.writeLocked(chunk.Header{CSID: csidControl, Type: chunk.TypeWindowAckSize}, appendUint32(s.scratch[:0], w))
 }
 
 // checkResult turns an _error answer into a *publish.StatusError.
@@ -371,14 +415,27 @@ func (s *Stream) stepError(step string, err error) error {
 		return err
 	case errors.Is(err, os.ErrDeadlineExceeded) || isTimeout(err):
 		return fmt.Errorf("%w: %s: the server did not answer within %s", publish.ErrTimeout, step, s.opts.Timeout)
-	case errors.Is(err, io.ErrUnexpectedEOF) && step == "publish":
+	case closedByPeer(err) && step == "RTMP handshake":
+		hint := "is it an RTMP server?"
+		if s.url.Scheme == "rtmp" {
+			hint = "if the port expects RTMPS, use rtmps://"
+		}
+		return fmt.Errorf("%w: RTMP handshake: the server closed the connection (%s): %w", publish.ErrProtocol, hint, err)
+	case closedByPeer(err) && step == "publish":
 		// nginx-rtmp drops the connection when its on_publish hook refuses.
 		return fmt.Errorf("%w: publish: the server closed the connection instead of starting the stream; is the stream key right, and not already in use? (%w)",
 			publish.ErrRejected, io.ErrUnexpectedEOF)
-	case errors.Is(err, io.ErrUnexpectedEOF):
+	case closedByPeer(err):
 		return fmt.Errorf("%w: %s: the server closed the connection (%w)", publish.ErrProtocol, step, io.ErrUnexpectedEOF)
 	}
 	return fmt.Errorf("%s: %w", step, err)
+}
+
+// closedByPeer reports whether err means that the server closed or reset
+// the connection.
+func closedByPeer(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNABORTED)
 }
 
 // tlsError classifies a failed TLS handshake.
@@ -391,7 +448,24 @@ func (s *Stream) tlsError(err error) error {
 		rhe tls.RecordHeaderError
 	)
 	switch {
-	case errors.As(err, &cve), errors.As(err, &uae), errors.As(err, &he), errors.As(err, &cie):
+	case errors.As(err, &he):
+		names := "no names"
+		if c := he.Certificate; c != nil {
+			var l []string
+			l = append(l, c.DNSNames...)
+			for _, ip := range c.IPAddresses {
+				l = append(l, ip.String())
+			}
+			if len(l) == 0 && c.Subject.CommonName != "" {
+				l = append(l, c.Subject.CommonName)
+			}
+			if len(l) > 0 {
+				names = strings.Join(l, ", ")
+			}
+		}
+		return fmt.Errorf("%w: the certificate of %s is for another name (it lists %s): %w (check the host name in the URL)",
+			publish.ErrTLS, s.url.Host, names, err)
+	case errors.As(err, &cve), errors.As(err, &uae), errors.As(err, &cie):
 		return fmt.Errorf("%w: the certificate of %s is not trusted: %w (if the server uses a private or self-signed certificate, set SSL_CERT_FILE to a file containing it)",
 			publish.ErrTLS, s.url.Host, err)
 	case errors.As(err, &rhe):
@@ -476,7 +550,7 @@ func (s *Stream) readError(err error) error {
 	switch {
 	case s.closing.Load():
 		return publish.ErrClosed
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+	case closedByPeer(err):
 		return fmt.Errorf("the server closed the connection: %w", io.ErrUnexpectedEOF)
 	case errors.Is(err, publish.ErrProtocol):
 		return fmt.Errorf("reading from the server: %w", err)
@@ -499,7 +573,11 @@ func (s *Stream) handle(m chunk.Message) error {
 		if err != nil {
 			return err
 		}
-		s.acked.Store(seq)
+		if old := s.acked.Swap(seq); old != seq || s.ackCount.Load() == 0 {
+			s.ackAtSent.Store(s.cw.BytesWritten())
+			s.ackAtNano.Store(time.Now().UnixNano())
+			s.ackCount.Add(1)
+		}
 	case chunk.TypeWindowAckSize:
 		w, err := parseUint32("Window Acknowledgement Size", m.Payload)
 		if err != nil {
@@ -511,10 +589,7 @@ func (s *Stream) handle(m chunk.Message) error {
 		if err != nil {
 			return err
 		}
-		if w != s.sentWindow {
-			s.sentWindow = w
-			return s.writeControl(chunk.TypeWindowAckSize, appendUint32(nil, w))
-		}
+		return s.announceWindow(w)
 	case chunk.TypeUserControl:
 		ev, data, err := parseUserControl(m.Payload)
 		if err != nil {

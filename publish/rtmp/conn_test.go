@@ -326,16 +326,6 @@ func TestCancelDuringSetup(t *testing.T) {
 	}
 }
 
-func TestNotRTMPServer(t *testing.T) {
-	srv := newMockServer(t, func(sc *serverConn) {
-		_, _ = sc.c.Write([]byte("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n"))
-	})
-	_, err := Publish(context.Background(), srv.url("/live/key"), testOptions(nil))
-	if !errors.Is(err, publish.ErrProtocol) || !strings.Contains(err.Error(), "not an RTMP server") {
-		t.Fatalf("err = %v", err)
-	}
-}
-
 func TestConnectRefused(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -16,6 +16,16 @@
 // its chunk size and reports every status event through Options.OnStatus.
 // Close sends FCUnpublish and deleteStream and closes the connection.
 //
+// A dead link is noticed two ways, and then Done closes and Err wraps
+// publish.ErrTimeout: a write that makes no progress for
+// Options.WriteTimeout, and a server that stops acknowledging. After
+// connect the client announces a Window Acknowledgement Size
+// (Options.AckWindow; nginx-rtmp then acknowledges every window it
+// receives); once the server has acknowledged at least once, having sent
+// more than twice the window since its last acknowledgement for longer
+// than Options.AckTimeout kills the connection. Servers that never
+// acknowledge are never declared dead this way.
+//
 // Every error wraps one of the sentinel errors of package publish, and the
 // stream key (the last path segment(s) and the query of the URL) is a
 // secret: URL.String shows it as "****", and it never appears in errors,

@@ -95,6 +95,8 @@ type serverConn struct {
 	err  error // first failure; handlers stop at it
 	wmu  sync.Mutex
 	seen []chunk.Message // every message read, in order
+
+	handshaken bool // standardServer skips the handshake
 }
 
 func newServerConn(t *testing.T, c net.Conn) *serverConn {
@@ -195,6 +197,8 @@ func (sc *serverConn) drain() {
 type serverOpts struct {
 	chunkSize     uint32      // server's chunk size (0: leave 128)
 	connectError  bool        // answer connect with _error
+	connectStatus amf0.Object // answer connect with this onStatus instead of _result
+	publishError  amf0.Object // answer publish with _error carrying this status
 	releaseError  bool        // answer releaseStream with _error
 	publishStatus amf0.Object // onStatus answer to publish (nil: NetStream.Publish.Start)
 	silentAt      string      // stop answering at this command
@@ -207,7 +211,7 @@ type serverOpts struct {
 // publish; then runs o.afterPublish or drains.
 func standardServer(o serverOpts) func(*serverConn) {
 	return func(sc *serverConn) {
-		if !sc.handshake() {
+		if !sc.handshaken && !sc.handshake() {
 			return
 		}
 		for {
@@ -228,6 +232,11 @@ func standardServer(o serverOpts) func(*serverConn) {
 				sc.send(2, chunk.TypeSetPeerBandwidth, 0, append(appendUint32(nil, 5000000), LimitDynamic))
 				if o.chunkSize != 0 {
 					sc.setChunkSize(o.chunkSize)
+				}
+				if o.connectStatus != nil {
+					sc.sendCommand(0, "onStatus", 0, nil, o.connectStatus)
+					sc.drain()
+					return
 				}
 				if o.connectError {
 					sc.sendCommand(0, "_error", cmd.TxnID, nil, statusObj("error", "NetConnection.Connect.Rejected", "Connection rejected."))
@@ -252,6 +261,11 @@ func standardServer(o serverOpts) func(*serverConn) {
 			case "createStream":
 				sc.sendCommand(0, "_result", cmd.TxnID, nil, 1.0)
 			case "publish":
+				if o.publishError != nil {
+					sc.sendCommand(m.StreamID, "_error", cmd.TxnID, nil, o.publishError)
+					sc.drain()
+					return
+				}
 				sc.send(2, chunk.TypeUserControl, 0, appendUserControl(nil, EventStreamBegin, appendUint32(nil, 1)))
 				st := o.publishStatus
 				if st == nil {

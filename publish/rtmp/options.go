@@ -16,6 +16,12 @@ const (
 	DefaultTimeout      = 10 * time.Second
 	DefaultWriteTimeout = 10 * time.Second
 	DefaultChunkSize    = 4096
+	// DefaultDeadLinkTimeout leaves time for TCP's own retransmissions on a
+	// lossy link while still noticing a dead one within 10 s.
+	DefaultDeadLinkTimeout = 8 * time.Second
+	DefaultUnsentLimit     = 32 << 10
+	DefaultAckWindow       = 2500000
+	DefaultAckTimeout      = 10 * time.Second
 )
 
 // Options configure Publish. The zero value is ready to use.
@@ -44,9 +50,30 @@ type Options struct {
 	TLSConfig *tls.Config
 	// Dial overrides how the TCP connection is made (nil: net.Dialer).
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// DeadLinkTimeout is how long data we sent may stay unacknowledged by
+	// the peer's TCP before the connection counts as dead (Linux
+	// TCP_USER_TIMEOUT). It catches a link that silently drops everything,
+	// well before the send buffer fills. Default DefaultDeadLinkTimeout.
+	DeadLinkTimeout time.Duration
+	// UnsentLimit caps the bytes waiting unsent in the kernel's socket
+	// buffer (Linux TCP_NOTSENT_LOWAT), so that on a slow link media
+	// waits in the session's queue, where it can be measured and dropped,
+	// rather than in the kernel. Default DefaultUnsentLimit.
+	UnsentLimit int
 	// ChunkSize is the outgoing chunk size announced right after the
 	// handshake. Default DefaultChunkSize (4096, as OBS uses).
 	ChunkSize uint32
+	// AckWindow is the Window Acknowledgement Size announced to the server
+	// once connect succeeds: the server should acknowledge every AckWindow
+	// bytes it receives. Default DefaultAckWindow (2500000, as FFmpeg).
+	AckWindow uint32
+	// AckTimeout bounds how long the server may leave us without an
+	// acknowledgement while we have sent more than twice the window since
+	// its last one; then the connection is declared dead with
+	// publish.ErrTimeout. The check is armed only once the server has
+	// acknowledged something, so servers that never acknowledge are never
+	// declared dead by it. Default DefaultAckTimeout; negative disables it.
+	AckTimeout time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -59,8 +86,20 @@ func (o Options) withDefaults() Options {
 	if o.WriteTimeout <= 0 {
 		o.WriteTimeout = DefaultWriteTimeout
 	}
+	if o.DeadLinkTimeout <= 0 {
+		o.DeadLinkTimeout = DefaultDeadLinkTimeout
+	}
+	if o.UnsentLimit <= 0 {
+		o.UnsentLimit = DefaultUnsentLimit
+	}
 	if o.ChunkSize == 0 {
 		o.ChunkSize = DefaultChunkSize
+	}
+	if o.AckWindow == 0 {
+		o.AckWindow = DefaultAckWindow
+	}
+	if o.AckTimeout == 0 {
+		o.AckTimeout = DefaultAckTimeout
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

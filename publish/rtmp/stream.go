@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -54,8 +55,7 @@ func (s *Stream) unlockWrite() { <-s.wsem }
 
 // armWriteDeadline pushes the write deadline WriteTimeout ahead, at most
 // every 100 ms so that it costs nothing per message.
-func (s *Stream) armWriteDeadline() {
-	now := time.Now()
+func (s *Stream) armWriteDeadline(now time.Time) {
 	if now.Sub(s.armedAt) >= 100*time.Millisecond {
 		s.armedAt = now
 		_ = s.nc.SetWriteDeadline(now.Add(s.opts.WriteTimeout))
@@ -68,10 +68,45 @@ func (s *Stream) writeLocked(h chunk.Header, parts ...[]byte) error {
 	if err := s.Err(); err != nil {
 		return err
 	}
-	s.armWriteDeadline()
+	now := time.Now()
+	s.armWriteDeadline(now)
 	if err := s.cw.WriteMessage(h, parts...); err != nil {
 		s.fail(s.writeError(err))
 		return s.Err()
+	}
+	if err := s.checkAcks(now); err != nil {
+		s.fail(err)
+		return s.Err()
+	}
+	return nil
+}
+
+// checkAcks declares the connection dead when the server has stopped
+// acknowledging: it acknowledged at least once, we have since sent more
+// than twice the announced window, and that has lasted AckTimeout with no
+// new acknowledgement. The caller holds the write lock.
+func (s *Stream) checkAcks(now time.Time) error {
+	n := s.ackCount.Load()
+	if n == 0 || s.opts.AckTimeout < 0 {
+		return nil
+	}
+	if n != s.overEpoch {
+		s.overEpoch, s.overSince = n, time.Time{}
+	}
+	window := uint64(s.sentWindow.Load())
+	if window == 0 {
+		window = uint64(s.opts.AckWindow)
+	}
+	unacked := s.cw.BytesWritten() - s.ackAtSent.Load()
+	switch {
+	case unacked <= 2*window:
+		s.overSince = time.Time{}
+	case s.overSince.IsZero():
+		s.overSince = now
+	case now.Sub(s.overSince) > s.opts.AckTimeout:
+		since := now.Sub(time.Unix(0, s.ackAtNano.Load())).Round(time.Millisecond)
+		return fmt.Errorf("%w: the server stopped acknowledging: %d bytes sent since its last acknowledgement %s ago (window %d bytes)",
+			publish.ErrTimeout, unacked, since, window)
 	}
 	return nil
 }
@@ -82,6 +117,8 @@ func (s *Stream) writeError(err error) error {
 		return publish.ErrClosed
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		return fmt.Errorf("%w: sending to the server made no progress for %s: %w", publish.ErrTimeout, s.opts.WriteTimeout, err)
+	case closedByPeer(err):
+		return fmt.Errorf("sending to the server: the server closed the connection: %w", io.ErrUnexpectedEOF)
 	}
 	return fmt.Errorf("sending to the server: %w", err)
 }

@@ -3,8 +3,10 @@ package rtmp
 import (
 	"fmt"
 	"net"
+	"net/url"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"studio/publish"
 )
@@ -38,6 +40,9 @@ type URL struct {
 func ParseURL(rawURL string) (URL, error) {
 	var u URL
 	rawURL = strings.TrimSpace(rawURL)
+	if strings.ContainsFunc(rawURL, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) {
+		return u, badURL("it contains a space or a control character (was it pasted with a line break?)")
+	}
 	scheme, rest, ok := strings.Cut(rawURL, "://")
 	if !ok {
 		return u, badURL("it must start with rtmp:// or rtmps://")
@@ -77,6 +82,9 @@ func ParseURL(rawURL string) (URL, error) {
 	} else if i := strings.LastIndex(authority, ":"); i >= 0 {
 		host, port = authority[:i], authority[i+1:]
 		u.explicitPort = true
+		if strings.Contains(host, ":") {
+			return u, badURL("an IPv6 address must be in brackets, as in rtmp://[::1]:1935/app/key")
+		}
 	}
 	if host == "" {
 		return u, badURL("the server host name is missing")
@@ -88,6 +96,9 @@ func ParseURL(rawURL string) (URL, error) {
 	if u.explicitPort {
 		n, err := strconv.Atoi(port)
 		if err != nil || n < 1 || n > 65535 || strings.HasPrefix(port, "+") {
+			if len(port) > 5 {
+				return u, badURL("invalid port (want 1 to 65535)") // too long to be one: do not echo it
+			}
 			return u, badURL("invalid port %q (want 1 to 65535)", port)
 		}
 		u.Port = n
@@ -111,7 +122,8 @@ func ParseURL(rawURL string) (URL, error) {
 		}
 	}
 	if len(segs) == 1 {
-		return u, badURL("the stream key is missing: the URL must look like %s://host/%s/key", u.Scheme, segs[0])
+		// Do not echo the segment: it may be a key pasted without the app.
+		return u, badURL("the application name or the stream key is missing: the URL must look like %s://host/app/key", u.Scheme)
 	}
 	napp := 1
 	if len(segs) >= 3 && !strings.Contains(segs[1], ":") {
@@ -161,14 +173,20 @@ func (u URL) String() string { return u.Redacted() }
 // GoString is Redacted too, so that %#v does not leak the key.
 func (u URL) GoString() string { return "rtmp.URL(" + strconv.Quote(u.Redacted()) + ")" }
 
-// redact replaces the stream key, and its query string alone, in s.
+// redact replaces the stream key, and its query string alone, in s, as
+// written and URL-escaped.
 func (u URL) redact(s string) string {
 	if u.key == "" {
 		return s
 	}
-	s = strings.ReplaceAll(s, u.key, "****")
+	secrets := []string{u.key}
 	if _, query, ok := strings.Cut(u.key, "?"); ok && query != "" {
-		s = strings.ReplaceAll(s, query, "****")
+		secrets = append(secrets, query)
+	}
+	for _, k := range secrets {
+		for _, form := range []string{k, url.QueryEscape(k), url.PathEscape(k)} {
+			s = strings.ReplaceAll(s, form, "****")
+		}
 	}
 	return s
 }

@@ -62,12 +62,22 @@ func TestParseURLErrors(t *testing.T) {
 		{"rtmp://host:/live/key", "invalid port"},
 		{"rtmp://host", "missing"},
 		{"rtmp://host/", "missing"},
-		{"rtmp://host/live", "stream key is missing"},
-		{"rtmp://host/live/", "stream key is missing"},
-		{"rtmp://host/live?key=secret", "stream key is missing"},
+		{"rtmp://host/live", "missing"},
+		{"rtmp://host/live/", "missing"},
+		{"rtmp://host/live?key=secret", "missing"},
 		{"rtmp://host/live//key", "empty segment"},
 		{"rtmp://user:pw@host/live/key", "not supported"},
 		{"rtmp://[::1/live/key", "IPv6"},
+		{"rtmp://::1/live/key", "brackets"},
+		{"rtmp://::1:1935/live/key", "brackets"},
+		{"rtmp://[::1]x/live/key", "after the IPv6"},
+		{"rtmp://[]/live/key", "host name is missing"},
+		{"rtmp://host live/live/key", "space"},
+		{"rtmp://host/live/key with spaces", "space"},
+		{"rtmp://host/live/key\nrtmp://other/live/key", "control character"},
+		{"rtmp://host:1935x/live/key", "invalid port"},
+		{"rtmp://host:-1/live/key", "invalid port"},
+		{"rtmp://host:+80/live/key", "invalid port"},
 	} {
 		_, err := ParseURL(tc.raw)
 		if !errors.Is(err, publish.ErrBadURL) || !strings.Contains(err.Error(), tc.want) {
@@ -81,7 +91,38 @@ func TestParseURLErrors(t *testing.T) {
 
 func TestRedactStatus(t *testing.T) {
 	u, _ := ParseURL("rtmp://h/live/name?key=secret")
-	if got := u.redact("name?key=secret is now published, key=secret"); strings.Contains(got, "secret") {
+	if got := u.redact("name?key=secret is now published, key=secret, name%3Fkey%3Dsecret, key%3Dsecret"); strings.Contains(got, "secret") {
 		t.Errorf("redact: %s", got)
+	}
+}
+
+// TestParseURLErrorsHideTheKey: whatever is wrong with a URL, the error
+// does not show the stream key, or anything pasted where a key might be.
+func TestParseURLErrorsHideTheKey(t *testing.T) {
+	const key = "sk_live_Zq8vR2"
+	for _, raw := range []string{
+		"rtmp//host/live/" + key,
+		"http://host/live/" + key,
+		"rtmp://host:99999/live/" + key,
+		"rtmp://host:1935" + key + "/live/x",
+		"rtmp://host/live//" + key,
+		"rtmp://host/live/ " + key,
+		"rtmp://ho st/live/" + key,
+		"rtmp://::1/live/" + key,
+		"rtmp://[::1/live/" + key,
+		"rtmp://" + key + "@host/live/x",
+		"rtmp://user:" + key + "@host/live/x",
+		"rtmp:///live/" + key,
+		"rtmp://host/" + key,
+		"rtmp://host?" + key,
+	} {
+		_, err := ParseURL(raw)
+		if !errors.Is(err, publish.ErrBadURL) {
+			t.Errorf("%q: err = %v, want ErrBadURL", raw, err)
+			continue
+		}
+		if strings.Contains(err.Error(), "Zq8vR2") {
+			t.Errorf("%q: error shows the key: %v", raw, err)
+		}
 	}
 }
