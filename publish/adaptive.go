@@ -21,6 +21,9 @@ type AdaptivePolicy struct {
 	// StepInterval (default 2 s) while the link stays clear.
 	StepUp       float64
 	StepInterval time.Duration
+	// ProbeHold is how long after congestion the bitrate stays below what
+	// the link carried then, before it probes above it (default 8 s).
+	ProbeHold time.Duration
 }
 
 func (p AdaptivePolicy) withDefaults() AdaptivePolicy {
@@ -39,6 +42,9 @@ func (p AdaptivePolicy) withDefaults() AdaptivePolicy {
 	if p.StepInterval <= 0 {
 		p.StepInterval = 2 * time.Second
 	}
+	if p.ProbeHold <= 0 {
+		p.ProbeHold = 8 * time.Second
+	}
 	return p
 }
 
@@ -52,6 +58,9 @@ type rateController struct {
 	lastDown   time.Time
 	lastUp     time.Time
 	clearSince time.Time
+	// ceiling is the video bitrate the link carried at the last
+	// congestion; steps up stay below it for ProbeHold.
+	ceiling int
 }
 
 func newRateController(p AdaptivePolicy, userKbps int) *rateController {
@@ -78,6 +87,7 @@ func (c *rateController) update(now time.Time, queue time.Duration, sentKbps, au
 		// queue drains; at least a 20% cut, since the queue grew at the
 		// current rate.
 		fit := int(sentKbps*0.85 - audioKbps)
+		c.ceiling = max(floor, int(sentKbps-audioKbps))
 		next := max(floor, min(fit, c.target*8/10))
 		if next >= c.target {
 			return c.target, false
@@ -95,6 +105,13 @@ func (c *rateController) update(now time.Time, queue time.Duration, sentKbps, au
 		// Multiplicative steps near the floor would take minutes, so each
 		// step is also at least a tenth of the user's target.
 		next := min(c.userKbps, max(int(float64(c.target)*c.policy.StepUp), c.target+c.userKbps/10))
+		if now.Sub(c.lastDown) < c.policy.ProbeHold {
+			// Fill what the link carried, not more, until the hold ends.
+			next = min(next, c.ceiling*9/10)
+		}
+		if next <= c.target {
+			return c.target, false
+		}
 		c.target, c.lastUp = next, now
 		return next, true
 	default:

@@ -299,3 +299,24 @@ func TestRateControllerAdaptsAndRecovers(t *testing.T) {
 		t.Errorf("bitrate %d above the user's target", kbps)
 	}
 }
+
+func TestRateControllerHoldsBelowTheLinkAfterCongestion(t *testing.T) {
+	c := newRateController(AdaptivePolicy{}, 2500)
+	now := time.Unix(0, 0)
+	c.update(now, 400*time.Millisecond, 1000, 100) // the link carried 900 kbit/s of video
+	var kbps int
+	for i := 0; i < 24; i++ { // 6 s of a clear link: within the hold
+		now = now.Add(250 * time.Millisecond)
+		kbps, _ = c.update(now, 0, float64(kbps)+100, 100)
+	}
+	if kbps > 900*9/10 {
+		t.Errorf("stepped up to %d within the hold, want ≤ %d", kbps, 900*9/10)
+	}
+	for i := 0; i < 40; i++ { // 10 s more: probing resumes
+		now = now.Add(250 * time.Millisecond)
+		kbps, _ = c.update(now, 0, float64(kbps)+100, 100)
+	}
+	if kbps <= 900 {
+		t.Errorf("still at %d after the hold, want probing above the old ceiling", kbps)
+	}
+}

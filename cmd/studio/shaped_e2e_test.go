@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"os/exec"
@@ -11,6 +12,7 @@ import (
 	"regexp"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -109,10 +111,16 @@ func TestCongestionAdaptsAndRecovers(t *testing.T) {
 		t.Errorf("studio exited %v after the end of -duration, want ≤ 3 s", late)
 	}
 	delays := player.wait(t)
+
+	// For comparison: ffmpeg through the same link falls behind real time,
+	// so its delay grows without bound.
+	l.Rate(t, 1000)
+	speed := ffmpegSpeed(t, l.RTMPURL+"/ffmpeg", 20*time.Second)
+	t.Logf("ffmpeg through the same 1000 kbit/s link: speed %.2fx", speed)
 	l.Stop(t)
 	recs := l.Recordings(t, key)
 	if len(recs) != 1 {
-		t.Fatalf("nginx made %d recordings, want 1", len(recs))
+		t.Fatalf("nginx made %d recordings of studio's stream, want 1", len(recs))
 	}
 	got := testpeer.Probe(t, recs[0])
 	if errs := testpeer.DecodeErrors(t, recs[0]); errs != "" {
@@ -135,12 +143,18 @@ func TestCongestionAdaptsAndRecovers(t *testing.T) {
 	// The delay the publisher adds: arrival at the server minus timestamp,
 	// above its minimum.
 	growth := delays.spread(2 * time.Second)
+	t.Logf("server-side delay above the minimum, per 5 s of media: %v", delays.profile(5*time.Second))
 	t.Logf("server-side delay above its minimum: max %v over %d packets", growth.Round(time.Millisecond), len(delays.samples))
 	if growth >= time.Second {
 		t.Errorf("server-side delay grew by %v, want < 1 s", growth)
 	}
 	// Back to the user's target within 30 s of the link clearing.
 	var recovered time.Duration = -1
+	var series []string
+	for _, s := range readStats(t, stats) {
+		series = append(series, fmt.Sprintf("%v/%v", s["target_kbps"], s["video_kbps"]))
+	}
+	t.Logf("target/sent video kbps each second: %s", strings.Join(series, " "))
 	for _, s := range readStats(t, stats) {
 		at, _ := time.Parse(time.RFC3339Nano, s["time"].(string))
 		if at.After(unshaped) && s["target_kbps"] == 2500.0 && recovered < 0 {
@@ -152,10 +166,6 @@ func TestCongestionAdaptsAndRecovers(t *testing.T) {
 		t.Errorf("target back to 2500 kbps after %v, want within 30 s", recovered)
 	}
 
-	// For comparison: ffmpeg through the same link falls behind real time.
-	l.Rate(t, 1000)
-	speed := ffmpegSpeed(t, l.RTMPURL+"/ffmpeg", 20*time.Second)
-	t.Logf("ffmpeg through the same 1000 kbit/s link: speed %.2fx", speed)
 }
 
 // player reads a live stream from the server the way a viewer would and
@@ -188,6 +198,27 @@ func (d delays) spread(skip time.Duration) time.Duration {
 	}
 	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
 	return ds[len(ds)-1] - ds[0]
+}
+
+// profile returns the largest delay above the minimum in each window of
+// media time, for the log.
+func (d delays) profile(window time.Duration) []time.Duration {
+	if len(d.samples) == 0 {
+		return nil
+	}
+	base := time.Duration(math.MaxInt64)
+	for _, s := range d.samples {
+		base = min(base, s.arrival.Sub(d.samples[0].arrival)-s.ts)
+	}
+	var out []time.Duration
+	for _, s := range d.samples {
+		i := int(s.ts / window)
+		for len(out) <= i {
+			out = append(out, 0)
+		}
+		out[i] = max(out[i], (s.arrival.Sub(d.samples[0].arrival) - s.ts - base).Round(10*time.Millisecond))
+	}
+	return out
 }
 
 var debugTS = regexp.MustCompile(`demuxer -> ist_index:\d+ type:(video|audio) .*pkt_dts_time:([0-9.]+)`)

@@ -19,7 +19,7 @@ const (
 	// DefaultDeadLinkTimeout leaves time for TCP's own retransmissions on a
 	// lossy link while still noticing a dead one within 10 s.
 	DefaultDeadLinkTimeout = 8 * time.Second
-	DefaultUnsentLimit     = 32 << 10
+	DefaultUnsentLimit     = 16 << 10
 	DefaultAckWindow       = 2500000
 	DefaultAckTimeout      = 10 * time.Second
 )
