@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"studio/encode"
 )
@@ -78,4 +79,21 @@ type Publisher interface {
 	WriteHeader(info encode.StreamInfo) error
 	WritePacket(p *encode.Packet) error
 	Close(ctx context.Context) error
+}
+
+// Link is what a connection knows about the path to the server.
+type Link struct {
+	RTT    time.Duration // smoothed round-trip time
+	MinRTT time.Duration // the lowest round-trip time seen
+	// DeliveryKbps is the rate at which the server acknowledged data
+	// lately: the throughput the link really delivers when it is busy.
+	DeliveryKbps float64
+}
+
+// Queued is the delay that queues along the path add now.
+func (l Link) Queued() time.Duration { return max(0, l.RTT-l.MinRTT) }
+
+// LinkReporter is implemented by publishers that can see their transport.
+type LinkReporter interface {
+	Link() (Link, bool)
 }

@@ -101,12 +101,17 @@ type Stats struct {
 	// bitrate moves it between its floor and UserKbps.
 	TargetKbps int
 	UserKbps   int
-	// EstimateKbps is the throughput the link delivered over the last
-	// second (audio and video).
+	// EstimateKbps is the throughput the link delivers: the transport's
+	// delivery rate where it reports one, else what was sent over the
+	// last second (audio and video).
 	EstimateKbps float64
-	Reconnects   int
-	BytesSent    uint64
-	Recording    bool // a local recording is being written
+	// RTT is the connection's smoothed round-trip time, and LinkDelay how
+	// much of it queues along the path add; both zero where unknown.
+	RTT        time.Duration
+	LinkDelay  time.Duration
+	Reconnects int
+	BytesSent  uint64
+	Recording  bool // a local recording is being written
 }
 
 // Session runs capture → encode → publish for one Go Live. Its methods are
@@ -147,8 +152,9 @@ type Session struct {
 	reconnects    atomic.Int64
 	retryNow      chan struct{} // skips the wait before the next reconnect
 	userKbps      atomic.Int64
-	rateMu        sync.Mutex      // guards rc
-	rc            *rateController // nil when adaptive bitrate is off
+	link          atomic.Pointer[linkSource] // the live connection, when it reports its link
+	rateMu        sync.Mutex                 // guards rc
+	rc            *rateController            // nil when adaptive bitrate is off
 }
 
 // DefaultQueueLimit is the media time the send queue holds before it drops
@@ -287,18 +293,27 @@ func (s *Session) Stats() Stats {
 		FramesSent:    s.framesSent.Load(),
 		FramesDropped: qs.dropped,
 		Queue:         qs.span,
-		Congestion:    min(1, float64(qs.span)/float64(s.cfg.QueueLimit)),
-		TargetKbps:    int(s.targetKbps.Load()),
-		UserKbps:      int(s.userKbps.Load()),
-		Reconnects:    int(s.reconnects.Load()),
-		BytesSent:     s.videoBytes.Load() + s.audioBytes.Load(),
-		Recording:     s.recording.Load(),
+
+		TargetKbps: int(s.targetKbps.Load()),
+		UserKbps:   int(s.userKbps.Load()),
+		Reconnects: int(s.reconnects.Load()),
+		BytesSent:  s.videoBytes.Load() + s.audioBytes.Load(),
+		Recording:  s.recording.Load(),
 	}
 	if since := s.liveSince.Load(); since != 0 && (st.State == StateLive || st.State == StateReconnecting) {
 		st.Uptime = now.Sub(time.Unix(0, since))
 	}
 	st.VideoKbps, st.AudioKbps, st.FPS = s.rates.rates(now, s.sample(now))
 	st.EstimateKbps = st.VideoKbps + st.AudioKbps
+	if src := s.link.Load(); src != nil {
+		if l, ok := src.r.Link(); ok {
+			st.RTT, st.LinkDelay = l.RTT, l.Queued()
+			if l.DeliveryKbps > 0 {
+				st.EstimateKbps = l.DeliveryKbps
+			}
+		}
+	}
+	st.Congestion = min(1, float64(qs.span+st.LinkDelay)/float64(s.cfg.QueueLimit))
 	return st
 }
 
@@ -550,6 +565,10 @@ func (s *Session) stream(pub Publisher) error {
 	defer watcher.Wait()
 	ctx, cancel := context.WithCancel(s.network)
 	defer cancel()
+	if r, ok := pub.(LinkReporter); ok {
+		s.link.Store(&linkSource{r})
+		defer s.link.Store(nil)
+	}
 	conn, watched := pub.(interface {
 		Done() <-chan struct{}
 		Err() error
@@ -598,6 +617,9 @@ func (s *Session) stream(pub Publisher) error {
 
 var errAborted = errors.New("publish: network aborted")
 
+// linkSource wraps a LinkReporter for an atomic pointer.
+type linkSource struct{ r LinkReporter }
+
 // initBitrate records the user's target when the first frame shows it.
 func (s *Session) initBitrate(kbps int) {
 	s.rateMu.Lock()
@@ -624,7 +646,9 @@ func (s *Session) adapt(now time.Time) {
 	if s.rc == nil {
 		return
 	}
-	kbps, changed := s.rc.update(now, st.Queue, st.EstimateKbps, st.AudioKbps)
+	// Delay queued along the path counts like delay in our queue: it shows
+	// congestion before our queue grows.
+	kbps, changed := s.rc.update(now, st.Queue+st.LinkDelay, st.EstimateKbps, st.AudioKbps)
 	if !changed {
 		return
 	}
@@ -632,7 +656,7 @@ func (s *Session) adapt(now time.Time) {
 		s.log.Warn("adaptive bitrate", "err", err)
 		return
 	}
-	s.log.Info("adaptive bitrate", "kbps", kbps, "queue", st.Queue, "sent_kbps", st.EstimateKbps)
+	s.log.Info("adaptive bitrate", "kbps", kbps, "queue", st.Queue, "link_delay", st.LinkDelay, "estimate_kbps", st.EstimateKbps)
 	s.targetKbps.Store(int64(kbps))
 }
 

@@ -152,9 +152,9 @@ func TestCongestionAdaptsAndRecovers(t *testing.T) {
 	var recovered time.Duration = -1
 	var series []string
 	for _, s := range readStats(t, stats) {
-		series = append(series, fmt.Sprintf("%v/%v", s["target_kbps"], s["video_kbps"]))
+		series = append(series, fmt.Sprintf("%v/%v/%v+%v", s["target_kbps"], s["video_kbps"], s["queue_ms"], s["link_delay_ms"]))
 	}
-	t.Logf("target/sent video kbps each second: %s", strings.Join(series, " "))
+	t.Logf("each second, target/sent video kbps/queue+link delay ms: %s", strings.Join(series, " "))
 	for _, s := range readStats(t, stats) {
 		at, _ := time.Parse(time.RFC3339Nano, s["time"].(string))
 		if at.After(unshaped) && s["target_kbps"] == 2500.0 && recovered < 0 {

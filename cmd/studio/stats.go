@@ -24,6 +24,8 @@ type statsLine struct {
 	UserKbps      int     `json:"user_kbps"`
 	EstimateKbps  float64 `json:"estimate_kbps"`
 	Congestion    float64 `json:"congestion"`
+	RTTMS         float64 `json:"rtt_ms"`
+	LinkDelayMS   float64 `json:"link_delay_ms"`
 	Reconnects    int     `json:"reconnects"`
 	BytesSent     uint64  `json:"bytes_sent"`
 	Recording     bool    `json:"recording"`
@@ -46,6 +48,8 @@ func newStatsLine(s publish.Stats) statsLine {
 		UserKbps:      s.UserKbps,
 		EstimateKbps:  round1(s.EstimateKbps),
 		Congestion:    math.Round(s.Congestion*100) / 100,
+		RTTMS:         round1(float64(s.RTT) / float64(time.Millisecond)),
+		LinkDelayMS:   round1(float64(s.LinkDelay) / float64(time.Millisecond)),
 		Reconnects:    s.Reconnects,
 		BytesSent:     s.BytesSent,
 		Recording:     s.Recording,

@@ -49,6 +49,7 @@ type Stream struct {
 	opts Options
 	log  *slog.Logger
 	nc   net.Conn
+	tcp  *net.TCPConn  // the connection under nc (and TLS); nil if not TCP
 	cr   *chunk.Reader // owned by the reader goroutine once it starts
 
 	// wsem is the write lock (a one-slot semaphore, so that Close can give
@@ -159,6 +160,7 @@ func (s *Stream) connect(ctx context.Context) error {
 	}
 	if tc, ok := nc.(*net.TCPConn); ok {
 		_ = tc.SetNoDelay(true)
+		s.tcp = tc
 		if err := tuneSocket(tc, s.opts.DeadLinkTimeout, s.opts.UnsentLimit); err != nil {
 			s.opts.Logger.Warn("socket options", "err", err)
 		}

@@ -286,3 +286,12 @@ func (s *Stream) unpublish(ctx context.Context) error {
 	}
 	return nil
 }
+
+// Link reports the kernel's view of the connection (round-trip times and
+// delivery rate), where the platform offers it.
+func (s *Stream) Link() (publish.Link, bool) {
+	if s.tcp == nil {
+		return publish.Link{}, false
+	}
+	return linkInfo(s.tcp)
+}
