@@ -105,9 +105,13 @@ func (c *rateController) update(now time.Time, queue time.Duration, sentKbps, au
 		// Multiplicative steps near the floor would take minutes, so each
 		// step is also at least a tenth of the user's target.
 		next := min(c.userKbps, max(int(float64(c.target)*c.policy.StepUp), c.target+c.userKbps/10))
-		if now.Sub(c.lastDown) < c.policy.ProbeHold {
+		switch {
+		case now.Sub(c.lastDown) < c.policy.ProbeHold:
 			// Fill what the link carried, not more, until the hold ends.
 			next = min(next, c.ceiling*9/10)
+		case next > c.ceiling && c.ceiling > 0:
+			// Past what the link last carried, probe in small steps.
+			next = min(next, max(c.target*108/100, c.target+10))
 		}
 		if next <= c.target {
 			return c.target, false

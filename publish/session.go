@@ -648,7 +648,7 @@ func (s *Session) adapt(now time.Time) {
 	}
 	// Delay queued along the path counts like delay in our queue: it shows
 	// congestion before our queue grows.
-	kbps, changed := s.rc.update(now, st.Queue+st.LinkDelay, st.EstimateKbps, st.AudioKbps)
+	kbps, changed := s.rc.update(now, st.Queue+st.LinkDelay, max(st.EstimateKbps, st.VideoKbps+st.AudioKbps), st.AudioKbps)
 	if !changed {
 		return
 	}
