@@ -109,7 +109,11 @@ func (c *rateController) update(now time.Time, queue time.Duration, sentKbps, au
 		case now.Sub(c.lastDown) < c.policy.ProbeHold:
 			// Fill what the link carried, not more, until the hold ends.
 			next = min(next, c.ceiling*9/10)
-		case next > c.ceiling && c.ceiling > 0:
+		case c.ceiling > 0 && c.target > c.ceiling*115/100:
+			// Well past the old ceiling with a clear link: the link has
+			// grown, so forget it and step up at full speed.
+			c.ceiling = 0
+		case c.ceiling > 0 && next > c.ceiling:
 			// Past what the link last carried, probe in small steps.
 			next = min(next, max(c.target*108/100, c.target+10))
 		}
