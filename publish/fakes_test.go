@@ -104,8 +104,6 @@ type fakePublisher struct {
 	closed    int
 	failAfter int // when > 0, WritePacket fails after this many packets
 	wrote     chan struct{}
-	done      chan struct{} // when non-nil, the publisher reports a dead connection through Done
-	deadErr   error
 }
 
 func (p *fakePublisher) WriteHeader(encode.StreamInfo) error {

@@ -16,6 +16,7 @@ var errHelp = errors.New("help requested")
 type options struct {
 	headless     bool
 	version      bool
+	listDevices  bool
 	url          string
 	video        string
 	audio        string
@@ -40,9 +41,10 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	size := "1280x720"
 	fs.BoolVar(&o.headless, "headless", false, "run without a window")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
+	fs.BoolVar(&o.listDevices, "list-devices", false, "list cameras, microphones and test sources, and exit")
 	fs.StringVar(&o.url, "url", "", "`rtmp[s]://host[:port]/app/key` destination, stream key included (required unless -record)")
-	fs.StringVar(&o.video, "video", "synth", "video `source`: synth (test pattern)")
-	fs.StringVar(&o.audio, "audio", "synth", "audio `source`: synth (1 kHz tone) or silence")
+	fs.StringVar(&o.video, "video", "synth", "video `source`: synth (test pattern), camera or camera:ID (see -list-devices)")
+	fs.StringVar(&o.audio, "audio", "synth", "audio `source`: synth (1 kHz tone), silence, mic or mic:ID (see -list-devices)")
 	fs.StringVar(&size, "size", size, "capture size `WxH`")
 	fs.IntVar(&o.fps, "fps", 30, "capture frame rate")
 	fs.IntVar(&o.bitrate, "bitrate", 2500, "video bitrate in `kbps`")
@@ -63,22 +65,24 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, err
 	}
 	if fs.NArg() > 0 {
-		return o, fmt.Errorf("unexpected argument %q (flags start with -)", fs.Arg(0))
+		// The argument is not shown: it may be part of a stream key that
+		// the shell split at a space.
+		return o, errors.New("unexpected argument after the flags (flags start with -; quote values that contain spaces)")
 	}
 	var err error
 	if o.width, o.height, err = parseSize(size); err != nil {
 		return o, err
 	}
-	if !o.headless {
+	if !o.headless || o.listDevices {
 		return o, nil
 	}
 	switch {
 	case o.url == "" && o.record == "":
 		return o, errors.New("-headless needs -url (and/or -record)")
-	case o.video != "synth":
-		return o, fmt.Errorf("-video %q: only synth is available headless in this version", o.video)
-	case o.audio != "synth" && o.audio != "silence":
-		return o, fmt.Errorf("-audio %q: use synth or silence", o.audio)
+	case !validVideo(o.video):
+		return o, fmt.Errorf("-video %q: use synth, camera or camera:ID", o.video)
+	case !validAudio(o.audio):
+		return o, fmt.Errorf("-audio %q: use synth, silence, mic or mic:ID", o.audio)
 	case o.fps < 1 || o.fps > 120:
 		return o, fmt.Errorf("-fps %d: use 1 to 120", o.fps)
 	case o.bitrate < 100 || o.bitrate > 100000:

@@ -18,7 +18,9 @@ import (
 // runHeadless streams until the duration ends, the session fails, or a
 // signal arrives, and returns the exit code.
 func runHeadless(o options) int {
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	// Nothing that studio logs contains the key; scrubbing the log output
+	// too makes sure of it.
+	logger := slog.New(slog.NewTextHandler(scrubWriter{os.Stderr, o.url}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	dest, err := newDestination(o.url)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "studio: %s\n", scrub(err.Error(), o.url))
@@ -105,6 +107,8 @@ func describe(err error, dest destination) string {
 		hint = "check the stream key, and that no other encoder is publishing to it"
 	case errors.Is(err, publish.ErrRejected):
 		hint = "check the stream key and the application name in the URL"
+	case errors.Is(err, publish.ErrTLS) && strings.Contains(err.Error(), "another name"):
+		hint = "the certificate belongs to another host; check the host name in the URL"
 	case errors.Is(err, publish.ErrTLS):
 		hint = "the server's certificate is not trusted; if it is self-signed, point SSL_CERT_FILE at it"
 	case errors.Is(err, publish.ErrTimeout):
@@ -122,6 +126,19 @@ func describe(err error, dest destination) string {
 		msg += " (" + hint + ")"
 	}
 	return msg
+}
+
+// scrubWriter writes through scrub.
+type scrubWriter struct {
+	w      io.Writer
+	rawURL string
+}
+
+func (s scrubWriter) Write(p []byte) (int, error) {
+	if _, err := io.WriteString(s.w, scrub(string(p), s.rawURL)); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 // scrub hides the stream key of rawURL wherever it appears in msg.

@@ -32,6 +32,15 @@ func run(args []string) int {
 		fmt.Printf("studio %s\n", version)
 		return 0
 	}
+	if opts.listDevices {
+		return listDevices(os.Stdout) // devices.go
+	}
+	stopProfile, err := startCPUProfile()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "studio: %v\n", err)
+		return 2
+	}
+	defer stopProfile()
 	if !opts.headless {
 		return runWindow(opts)
 	}

@@ -1,9 +1,54 @@
 package main
 
-import "studio/ui"
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+
+	"fyne.io/fyne/v2"
+
+	"studio/ui"
+)
+
+// Environment variables that drive the window without clicks, for
+// screenshots and demos (see the README).
+const (
+	// envAutoLive is a full publish URL, key included: the window streams
+	// to it at once, without saving it.
+	envAutoLive = "STUDIO_AUTOLIVE_URL"
+	// envWindowSize is the window size, WIDTHxHEIGHT.
+	envWindowSize = "STUDIO_WINDOW_SIZE"
+)
 
 // runWindow opens the studio window and returns when it is closed.
+// SIGINT and SIGTERM close it as the close button does: a running session
+// stops cleanly first (see ui.Run).
 func runWindow(o options) int {
-	ui.Run(ui.Options{Version: version})
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	be := newBackend(logger)
+	defer be.Close(ui.StopTimeout)
+	opts := ui.Options{
+		Version:  version,
+		Backend:  be,
+		Keys:     defaultKeyStore(),
+		AutoLive: os.Getenv(envAutoLive),
+		Log:      func(line string) { fmt.Fprintf(os.Stderr, "studio: %s\n", line) },
+	}
+	if opts.AutoLive != "" {
+		// The URL holds the key: never print it.
+		url := opts.AutoLive
+		log := opts.Log
+		opts.Log = func(line string) { log(scrub(line, url)) }
+	}
+	if s := os.Getenv(envWindowSize); s != "" {
+		w, h, err := parseSize(s)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "studio: %s: %v\n", envWindowSize, strings.TrimPrefix(err.Error(), "-size "))
+			return 2
+		}
+		opts.Size = fyne.NewSize(float32(w), float32(h))
+	}
+	ui.Run(opts)
 	return 0
 }

@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"strings"
 	"time"
 
 	"studio/capture"
-	"studio/capture/synth"
 	"studio/encode/aac"
 	"studio/encode/h264"
 	"studio/publish"
@@ -40,9 +40,13 @@ func secretsOf(raw string) []string {
 	if err != nil || u.StreamKey() == "" {
 		return nil
 	}
-	out := []string{u.StreamKey()}
+	var out []string
+	add := func(secret string) {
+		out = append(out, secret, url.QueryEscape(secret), url.PathEscape(secret))
+	}
+	add(u.StreamKey())
 	if _, q, ok := strings.Cut(u.StreamKey(), "?"); ok && q != "" {
-		out = append(out, q)
+		add(q)
 	}
 	return out
 }
@@ -59,18 +63,12 @@ func buildSession(o options, dest destination, logger *slog.Logger) (cfg publish
 		}
 	}()
 	clock := capture.NewClock()
-	video, err := synth.NewPattern(clock, capture.VideoProps{Width: o.width, Height: o.height, FPS: o.fps})
+	video, err := openVideoFlag(o, clock) // devices.go
 	if err != nil {
 		return cfg, fmt.Errorf("video source: %w", err)
 	}
 	closers = append(closers, video.Close)
-	audioProps := capture.AudioProps{SampleRate: 48000, Channels: 2}
-	var audio capture.AudioSource
-	if o.audio == "silence" {
-		audio, err = synth.NewSilence(clock, audioProps, 1024)
-	} else {
-		audio, err = synth.NewTone(clock, audioProps, 1000, 1024)
-	}
+	audio, err := openAudioFlag(o, clock)
 	if err != nil {
 		return cfg, fmt.Errorf("audio source: %w", err)
 	}

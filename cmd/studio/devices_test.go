@@ -1,0 +1,90 @@
+package main
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"studio/capture/device"
+)
+
+// TestListDevices: -list-devices always names the test sources, and says
+// plainly when there is no camera or microphone.
+func TestListDevices(t *testing.T) {
+	r := studio(t, 20*time.Second, nil, "-list-devices")
+	if r.code != 0 {
+		t.Fatalf("studio -list-devices exited %d", r.code)
+	}
+	for _, want := range []string{"Cameras:", "Microphones:", "-video synth", "-audio synth", "-audio silence"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("-list-devices does not show %q:\n%s", want, r.stdout)
+		}
+	}
+	if cams, _ := device.Cameras(); len(cams) == 0 && !strings.Contains(r.stdout, "no camera found: use -video synth for the test pattern") {
+		t.Errorf("with no camera, -list-devices does not say so:\n%s", r.stdout)
+	}
+	if mics, _ := device.Microphones(); len(mics) == 0 && !strings.Contains(r.stdout, "no microphone found") {
+		t.Errorf("with no microphone, -list-devices does not say so:\n%s", r.stdout)
+	}
+}
+
+// TestMissingDevicesFailClearly: asking for a camera or microphone that is
+// not there ends with exit 1 and one line that says what is missing and
+// what to use instead — never a panic, never a stream.
+func TestMissingDevicesFailClearly(t *testing.T) {
+	cams, _ := device.Cameras()
+	mics, _ := device.Microphones()
+	rec := filepath.Join(t.TempDir(), "never.flv")
+	cases := []struct {
+		args    []string
+		skip    bool
+		missing string
+		hint    string
+	}{
+		{[]string{"-video", "camera"}, len(cams) > 0, "no camera found", "-video synth"},
+		{[]string{"-video", "camera:video-none"}, false, `camera "video-none" not found`, "-video synth"},
+		{[]string{"-audio", "mic"}, len(mics) > 0, "no microphone found", "-audio silence"},
+		{[]string{"-audio", "mic:nothing-here"}, false, `microphone "nothing-here" not found`, "-audio synth"},
+	}
+	for _, c := range cases {
+		if c.skip {
+			continue
+		}
+		args := append([]string{"-headless", "-size", "320x180", "-duration", "1s", "-record", rec}, c.args...)
+		r := studio(t, 20*time.Second, nil, args...)
+		own := ownLines(r.stderr)
+		last := lastLine(r.stderr)
+		switch {
+		case r.code != 1:
+			t.Errorf("studio %v: exit %d, want 1", c.args, r.code)
+		case strings.Contains(r.stderr, "panic") || strings.Contains(r.stderr, "goroutine "):
+			t.Errorf("studio %v panicked:\n%s", c.args, r.stderr)
+		case len(own) != 1 || !strings.Contains(last, c.missing) || !strings.Contains(last, c.hint):
+			t.Errorf("studio %v: stderr %q; want one line saying %q and suggesting %q", c.args, r.stderr, c.missing, c.hint)
+		}
+	}
+}
+
+func TestSourceFlags(t *testing.T) {
+	for _, s := range []string{"synth", "camera", "camera:video0", "camera:/dev/video2"} {
+		if !validVideo(s) {
+			t.Errorf("-video %s rejected", s)
+		}
+	}
+	for _, s := range []string{"", "cam", "camera:", "mic", "silence"} {
+		if validVideo(s) {
+			t.Errorf("-video %q accepted", s)
+		}
+	}
+	for _, s := range []string{"synth", "silence", "mic", "mic:6e756c6c"} {
+		if !validAudio(s) {
+			t.Errorf("-audio %s rejected", s)
+		}
+	}
+	for _, s := range []string{"", "microphone", "mic:", "camera"} {
+		if validAudio(s) {
+			t.Errorf("-audio %q accepted", s)
+		}
+	}
+}

@@ -1,0 +1,99 @@
+package ui
+
+import (
+	"context"
+	"image"
+	"time"
+
+	"studio/publish"
+)
+
+// Source IDs that every Backend offers, whatever hardware the machine has.
+const (
+	TestPatternID = "synth"   // a moving test pattern with a frame counter and clock
+	TestToneID    = "tone"    // a 1 kHz tone
+	SilenceID     = "silence" // digital silence
+)
+
+// Source is a camera or microphone that the user can pick.
+type Source struct {
+	ID   string
+	Name string
+	// Synthetic is true for the test pattern, tone and silence.
+	Synthetic bool
+}
+
+// Settings are what the window asks the backend to capture, encode and
+// send. The stream key is part of URL and must never be logged.
+type Settings struct {
+	CameraID      string
+	Width, Height int
+	FPS           int
+	MicrophoneID  string
+	VideoKbps     int
+	AudioKbps     int
+	Preset        string
+	KeyInterval   time.Duration
+	// URL is the full publish URL, stream key included; empty for a
+	// recording on its own.
+	URL string
+	// RecordPath, when set, is the local FLV file the session writes.
+	RecordPath string
+}
+
+// Preview is a running preview. Close stops its callbacks; it is safe to
+// call more than once.
+type Preview interface {
+	Close() error
+}
+
+// Live is one running session (a stream, a recording, or both).
+// Its methods are safe for concurrent use.
+type Live interface {
+	// Stop ends the session cleanly, or drops the connection when ctx ends
+	// first, and returns the error that ended the session.
+	Stop(ctx context.Context) error
+	Stats() publish.Stats
+	// Done is closed once the session has ended and released everything.
+	Done() <-chan struct{}
+	Err() error
+	SetBitrate(kbps int) error
+}
+
+// Backend is everything the window drives. cmd/studio implements it with
+// the real capture, encode and publish packages; tests fake it.
+//
+// The window calls StartPreview, GoLive and Stop from goroutines of its own,
+// never from the UI goroutine; the other methods must return at once.
+// Callbacks may be called from any goroutine.
+type Backend interface {
+	// Cameras and Microphones list what can be picked. They always include
+	// the synthetic sources.
+	Cameras() []Source
+	Microphones() []Source
+	// AudioOutput returns nil when monitoring can play, else why not.
+	AudioOutput() error
+	// StartPreview opens the sources of s and calls onFrame with what will
+	// be sent (downsized, at most about 30 times a second) and onLevel with
+	// the audio level in dBFS, until the Preview is closed. Sources stay
+	// open for GoLive. A new StartPreview replaces the previous one.
+	StartPreview(s Settings, onFrame func(image.Image), onLevel func(peakDB, rmsDB float64)) (Preview, error)
+	// GoLive starts a session with the sources of the running preview.
+	// onEvent receives the session's events, one at a time.
+	GoLive(s Settings, onEvent func(publish.Event)) (Live, error)
+	// SetMuted silences the microphone in what is sent and monitored.
+	SetMuted(muted bool)
+	// SetMonitor turns playing the microphone on the audio output on or off.
+	SetMonitor(on bool) error
+	// CPU returns the process's CPU use, in percent of one core, since the
+	// previous call.
+	CPU() float64
+}
+
+// KeyStore keeps the stream key outside the preferences.
+type KeyStore interface {
+	// LoadKey returns the key stored for destination, or "" when none is.
+	LoadKey(destination string) (string, error)
+	// SaveKey stores key for destination; an empty key deletes it.
+	SaveKey(destination, key string) error
+}

@@ -1,0 +1,201 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"image"
+	"sync"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"studio/publish"
+)
+
+// fakeBackend records what the window asks for.
+type fakeBackend struct {
+	mu       sync.Mutex
+	settings Settings // of the last GoLive
+	onEvent  func(publish.Event)
+	live     *fakeLive
+	muted    bool
+	goLive   chan struct{} // receives once per GoLive call
+	startErr error
+}
+
+func newFakeBackend() *fakeBackend { return &fakeBackend{goLive: make(chan struct{}, 4)} }
+
+func (f *fakeBackend) Cameras() []Source {
+	return []Source{{ID: TestPatternID, Name: "Test pattern", Synthetic: true}}
+}
+
+func (f *fakeBackend) Microphones() []Source {
+	return []Source{{ID: TestToneID, Name: "Test tone", Synthetic: true}, {ID: SilenceID, Name: "Silence", Synthetic: true}}
+}
+
+func (f *fakeBackend) AudioOutput() error { return errors.New("no audio output") }
+
+func (f *fakeBackend) StartPreview(Settings, func(image.Image), func(float64, float64)) (Preview, error) {
+	return fakePreview{}, nil
+}
+
+func (f *fakeBackend) GoLive(s Settings, onEvent func(publish.Event)) (Live, error) {
+	f.mu.Lock()
+	defer func() { f.mu.Unlock(); f.goLive <- struct{}{} }()
+	if f.startErr != nil {
+		return nil, f.startErr
+	}
+	f.settings, f.onEvent = s, onEvent
+	f.live = &fakeLive{done: make(chan struct{})}
+	return f.live, nil
+}
+
+func (f *fakeBackend) SetMuted(m bool) {
+	f.mu.Lock()
+	f.muted = m
+	f.mu.Unlock()
+}
+
+func (f *fakeBackend) SetMonitor(bool) error { return errors.New("no audio output") }
+func (f *fakeBackend) CPU() float64          { return 42 }
+
+// session returns the last GoLive's settings, event callback and session.
+func (f *fakeBackend) session() (Settings, func(publish.Event), *fakeLive) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.settings, f.onEvent, f.live
+}
+
+type fakePreview struct{}
+
+func (fakePreview) Close() error { return nil }
+
+// fakeLive is a session that the test ends by calling end.
+type fakeLive struct {
+	mu    sync.Mutex
+	stats publish.Stats
+	err   error
+	done  chan struct{}
+	once  sync.Once
+	stops int
+}
+
+func (l *fakeLive) Stop(context.Context) error {
+	l.mu.Lock()
+	l.stops++
+	l.mu.Unlock()
+	return nil
+}
+
+func (l *fakeLive) Stats() publish.Stats {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.stats
+}
+
+func (l *fakeLive) setStats(st publish.Stats) {
+	l.mu.Lock()
+	l.stats = st
+	l.mu.Unlock()
+}
+
+func (l *fakeLive) Done() <-chan struct{} { return l.done }
+
+func (l *fakeLive) Err() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.err
+}
+
+func (l *fakeLive) SetBitrate(int) error { return nil }
+
+func (l *fakeLive) end(err error) {
+	l.mu.Lock()
+	l.err = err
+	l.mu.Unlock()
+	l.once.Do(func() { close(l.done) })
+}
+
+// memKeys is a KeyStore in memory.
+type memKeys struct {
+	mu   sync.Mutex
+	keys map[string]string
+}
+
+func (m *memKeys) LoadKey(dest string) (string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.keys[dest], nil
+}
+
+func (m *memKeys) SaveKey(dest, key string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.keys == nil {
+		m.keys = map[string]string{}
+	}
+	m.keys[dest] = key
+	return nil
+}
+
+// harness is a Studio on a fake backend in a test window.
+type harness struct {
+	t     *testing.T
+	s     *Studio
+	be    *fakeBackend
+	ended chan struct{}
+}
+
+func newHarness(t *testing.T, prefs fyne.Preferences, keys KeyStore) *harness {
+	t.Helper()
+	be := newFakeBackend()
+	w := test.NewWindow(nil)
+	s := New(Config{Backend: be, Keys: keys, Prefs: prefs, Window: w, Version: "test"})
+	h := &harness{t: t, s: s, be: be, ended: make(chan struct{}, 4)}
+	s.Do(func() {
+		s.afterEnd = func() { h.ended <- struct{}{} }
+		w.SetContent(s.Content())
+		w.Resize(fyne.NewSize(1024, 640))
+	})
+	t.Cleanup(func() {
+		s.Shutdown(nil, time.Second)
+		w.Close()
+	})
+	return h
+}
+
+// do runs fn with the widget lock: the studio's goroutines update widgets
+// concurrently under the test driver.
+func (h *harness) do(fn func(c Controls)) {
+	h.s.Do(func() { fn(h.s.Controls()) })
+}
+
+// completeDestination picks Custom with a server and key.
+func (h *harness) completeDestination() {
+	h.do(func(c Controls) {
+		c.Destination.SetSelected(CustomName)
+		c.Server.SetText("rtmp://127.0.0.1/live")
+		c.Key.SetText("abc-123")
+	})
+}
+
+// goLive taps Go Live and waits until the backend was asked.
+func (h *harness) goLive() (func(publish.Event), *fakeLive) {
+	h.t.Helper()
+	h.do(func(c Controls) { test.Tap(c.GoLive) })
+	wait(h.t, h.be.goLive, "GoLive")
+	_, onEvent, live := h.be.session()
+	return onEvent, live
+}
+
+// wait waits for ch with a deadline.
+func wait(t *testing.T, ch <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(5 * time.Second):
+		t.Fatalf("timed out waiting for %s", what)
+	}
+}

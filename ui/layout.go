@@ -1,0 +1,134 @@
+package ui
+
+import (
+	"image/color"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/data/binding"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+)
+
+// build creates the widgets and lays them out: settings on the left,
+// preview, meter and stats in the middle, Go Live and the status line at
+// the bottom.
+func (s *Studio) build() {
+	c := &s.c
+	c.Camera = widget.NewSelect(nil, func(string) { s.sourcesChanged() })
+	c.Size = widget.NewSelect(Sizes, func(string) { s.sourcesChanged() })
+	c.FPS = widget.NewSelect(FrameRates, func(string) { s.sourcesChanged() })
+	c.Microphone = widget.NewSelect(nil, func(string) { s.sourcesChanged() })
+	c.VideoKbps = widget.NewSelectEntry([]string{"1000", "2500", "4500", "6000", "8000"})
+	c.VideoKbps.OnChanged = func(string) { s.bitrateChanged() }
+	c.AudioKbps = widget.NewSelect(AudioBitrates, func(string) { s.saveSoon() })
+	c.Preset = widget.NewSelect(Presets, func(string) { s.saveSoon() })
+	c.Destination = widget.NewSelect(destinationNames(), func(string) { s.destinationChanged() })
+	c.Server = widget.NewEntry()
+	c.Server.SetPlaceHolder("rtmp://host/app")
+	c.Server.OnChanged = func(string) { s.destinationEdited() }
+	c.Key = widget.NewPasswordEntry()
+	c.Key.SetPlaceHolder("stream key")
+	c.Key.OnChanged = func(string) { s.destinationEdited() }
+	c.ShowKey = widget.NewButtonWithIcon("", theme.VisibilityIcon(), s.toggleKey)
+	c.Mute = widget.NewButtonWithIcon("Mute", theme.VolumeUpIcon(), s.toggleMute)
+	c.Monitor = widget.NewCheck("Monitor", s.setMonitor)
+	c.GoLive = widget.NewButtonWithIcon("Go Live", theme.MediaPlayIcon(), s.tapGoLive)
+	c.GoLive.Importance = widget.HighImportance
+	c.Record = widget.NewButtonWithIcon("Record", theme.MediaRecordIcon(), s.tapRecord)
+	c.State = widget.NewLabelWithStyle("Idle", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	c.Status = widget.NewLabel("")
+	c.Status.Truncation = fyne.TextTruncateEllipsis
+	c.Version = widget.NewLabel("studio " + s.cfg.Version)
+	c.Version.Importance = widget.LowImportance
+
+	for _, l := range []**widget.Label{&s.warnings.source, &s.warnings.dest, &s.warnings.bitrate, &s.warnings.monitor} {
+		*l = widget.NewLabel("")
+		(*l).Wrapping = fyne.TextWrapWord
+		(*l).Importance = widget.WarningImportance
+		(*l).Hide()
+	}
+	s.advice = widget.NewLabel("")
+	s.advice.Wrapping = fyne.TextWrapWord
+	s.advice.Importance = widget.LowImportance
+	s.advice.SizeName = theme.SizeNameCaptionText
+
+	s.preview = canvas.NewImageFromImage(nil)
+	s.preview.FillMode = canvas.ImageFillContain
+	s.preview.ScaleMode = canvas.ImageScaleFastest
+	s.preview.SetMinSize(fyne.NewSize(320, 180))
+	s.meter = NewLevelMeter()
+	s.graph = NewBitrateGraph()
+	for _, b := range []*binding.String{&s.stats.uptime, &s.stats.video, &s.stats.audio, &s.stats.fps,
+		&s.stats.dropped, &s.stats.queue, &s.stats.cpu, &s.stats.target} {
+		*b = binding.NewString()
+	}
+	s.clearStats()
+
+	keyRow := container.NewBorder(nil, nil, nil, c.ShowKey, c.Key)
+	videoRow := container.NewGridWithColumns(2, c.Size, c.FPS)
+	settings := container.NewVBox(
+		heading("Sources"),
+		widget.NewForm(
+			widget.NewFormItem("Camera", c.Camera),
+			widget.NewFormItem("Video", videoRow),
+			widget.NewFormItem("Microphone", c.Microphone),
+		),
+		s.warnings.source,
+		heading("Encoding"),
+		widget.NewForm(
+			widget.NewFormItem("Video kbps", c.VideoKbps),
+			widget.NewFormItem("Audio kbps", c.AudioKbps),
+			widget.NewFormItem("Preset", c.Preset),
+		),
+		s.warnings.bitrate,
+		heading("Destination"),
+		widget.NewForm(
+			widget.NewFormItem("Service", c.Destination),
+			widget.NewFormItem("Server", c.Server),
+			widget.NewFormItem("Stream key", keyRow),
+		),
+		s.advice,
+		s.warnings.dest,
+	)
+	left := container.NewVScroll(settings)
+	left.SetMinSize(fyne.NewSize(360, 0))
+
+	screen := container.NewStack(canvas.NewRectangle(color.Black), s.preview)
+	meterRow := container.NewBorder(nil, nil, widget.NewLabel("Mic"),
+		container.NewHBox(c.Mute, c.Monitor), container.NewPadded(s.meter))
+	statsGrid := container.NewGridWithColumns(4,
+		statLabel("Uptime", s.stats.uptime), statLabel("Video", s.stats.video),
+		statLabel("Audio", s.stats.audio), statLabel("FPS", s.stats.fps),
+		statLabel("Dropped", s.stats.dropped), statLabel("Queue", s.stats.queue),
+		statLabel("CPU", s.stats.cpu), statLabel("Target", s.stats.target),
+	)
+	below := container.NewVBox(meterRow, s.warnings.monitor, statsGrid, sized(s.graph, 72))
+	middle := container.NewBorder(nil, below, nil, nil, screen)
+
+	bar := container.NewBorder(nil, nil,
+		container.NewHBox(c.GoLive, c.Record, c.State), c.Version, c.Status)
+	s.content = container.NewBorder(nil, container.NewVBox(widget.NewSeparator(), bar), left, nil,
+		container.NewPadded(middle))
+}
+
+func heading(text string) fyne.CanvasObject {
+	return widget.NewLabelWithStyle(text, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+}
+
+// statLabel is "Name value" bound to b.
+func statLabel(name string, b binding.String) fyne.CanvasObject {
+	n := widget.NewLabel(name)
+	n.Importance = widget.LowImportance
+	v := widget.NewLabelWithData(b)
+	v.TextStyle.Monospace = true
+	return container.NewHBox(n, v)
+}
+
+// sized gives o a fixed height and the full width of its container.
+func sized(o fyne.CanvasObject, height float32) fyne.CanvasObject {
+	spacer := canvas.NewRectangle(color.Transparent)
+	spacer.SetMinSize(fyne.NewSize(0, height))
+	return container.NewStack(spacer, o)
+}

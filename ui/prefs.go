@@ -1,0 +1,109 @@
+package ui
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"fyne.io/fyne/v2"
+)
+
+// Choices offered by the pickers.
+var (
+	Sizes         = []string{"1920x1080", "1280x720", "854x480", "640x360"}
+	FrameRates    = []string{"24", "25", "30", "50", "60"}
+	AudioBitrates = []string{"96", "128", "160"}
+	Presets       = []string{"ultrafast", "superfast", "veryfast", "faster", "fast", "medium"}
+)
+
+// KeyInterval is the keyframe interval every service asks for.
+const KeyIntervalSeconds = 2
+
+// Prefs are the settings that persist between runs. The stream key is not
+// one of them: it lives in a KeyStore.
+type Prefs struct {
+	Camera      string
+	Size        string
+	FPS         string
+	Microphone  string
+	VideoKbps   int
+	AudioKbps   string
+	Preset      string
+	Destination string
+	Server      string // the Custom destination's server URL
+	RecordDir   string
+}
+
+// DefaultPrefs are the settings of a first run.
+func DefaultPrefs() Prefs {
+	return Prefs{
+		Camera: TestPatternID, Size: "1280x720", FPS: "30", Microphone: TestToneID,
+		VideoKbps: 2500, AudioKbps: "128", Preset: "veryfast",
+		Destination: "YouTube", RecordDir: defaultRecordDir(),
+	}
+}
+
+func defaultRecordDir() string {
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return os.TempDir()
+	}
+	if v := filepath.Join(home, "Videos"); isDir(v) {
+		return v
+	}
+	return home
+}
+
+func isDir(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
+}
+
+const prefPrefix = "studio."
+
+// LoadPrefs reads the settings from p, with defaults for what is missing.
+func LoadPrefs(p fyne.Preferences) Prefs {
+	d := DefaultPrefs()
+	return Prefs{
+		Camera:      p.StringWithFallback(prefPrefix+"camera", d.Camera),
+		Size:        p.StringWithFallback(prefPrefix+"size", d.Size),
+		FPS:         p.StringWithFallback(prefPrefix+"fps", d.FPS),
+		Microphone:  p.StringWithFallback(prefPrefix+"microphone", d.Microphone),
+		VideoKbps:   p.IntWithFallback(prefPrefix+"video_kbps", d.VideoKbps),
+		AudioKbps:   p.StringWithFallback(prefPrefix+"audio_kbps", d.AudioKbps),
+		Preset:      p.StringWithFallback(prefPrefix+"preset", d.Preset),
+		Destination: p.StringWithFallback(prefPrefix+"destination", d.Destination),
+		Server:      p.StringWithFallback(prefPrefix+"server", d.Server),
+		RecordDir:   p.StringWithFallback(prefPrefix+"record_dir", d.RecordDir),
+	}
+}
+
+// Save writes the settings to p.
+func (s Prefs) Save(p fyne.Preferences) {
+	p.SetString(prefPrefix+"camera", s.Camera)
+	p.SetString(prefPrefix+"size", s.Size)
+	p.SetString(prefPrefix+"fps", s.FPS)
+	p.SetString(prefPrefix+"microphone", s.Microphone)
+	p.SetInt(prefPrefix+"video_kbps", s.VideoKbps)
+	p.SetString(prefPrefix+"audio_kbps", s.AudioKbps)
+	p.SetString(prefPrefix+"preset", s.Preset)
+	p.SetString(prefPrefix+"destination", s.Destination)
+	p.SetString(prefPrefix+"server", s.Server)
+	p.SetString(prefPrefix+"record_dir", s.RecordDir)
+}
+
+// parseSize splits "1280x720".
+func parseSize(s string) (w, h int, err error) {
+	ws, hs, ok := strings.Cut(s, "x")
+	if ok {
+		if w, err = strconv.Atoi(ws); err == nil {
+			h, err = strconv.Atoi(hs)
+		}
+	}
+	if !ok || err != nil || w <= 0 || h <= 0 {
+		return 0, 0, fmt.Errorf("size %q: want WIDTHxHEIGHT", s)
+	}
+	return w, h, nil
+}

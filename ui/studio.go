@@ -1,0 +1,296 @@
+// Package ui is the studio window. It sees the streaming pipeline only
+// through a Backend, and a session only through the publish session API
+// types (State, Stats, Event, Status).
+//
+// Threading: widgets change only on the UI goroutine. Work that may wait
+// (starting a preview, going live, stopping) runs on goroutines that the
+// Studio owns, and they hand results back through Studio.do, which wraps
+// fyne.Do.
+package ui
+
+import (
+	"image"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/data/binding"
+	"fyne.io/fyne/v2/widget"
+
+	"studio/publish"
+)
+
+// Config is what a Studio needs.
+type Config struct {
+	Backend Backend
+	Keys    KeyStore
+	Prefs   fyne.Preferences
+	Window  fyne.Window // parent of dialogs
+	Version string
+	// Log, when set, receives one line per state change and server status,
+	// with the stream key replaced by ****.
+	Log func(string)
+	// AutoLive, when set, is a full publish URL (key included): the studio
+	// uses it as a Custom destination, without saving it, and goes live at
+	// once.
+	AutoLive string
+}
+
+// Studio is the window's content: pickers, preview, meter, Go Live, stats.
+// Create it with New, put Content in a window, and call Shutdown before
+// quitting.
+type Studio struct {
+	cfg     Config
+	be      Backend
+	prefs   Prefs
+	content fyne.CanvasObject
+
+	// mu is held while widgets change. With the GLFW driver every change
+	// runs on the main goroutine and mu never contends; the test driver
+	// runs fyne.Do on the caller's goroutine, and mu keeps changes one at
+	// a time there too.
+	mu sync.Mutex
+
+	c        Controls
+	preview  *canvas.Image
+	meter    *LevelMeter
+	graph    *BitrateGraph
+	stats    statBindings
+	warnings struct{ source, dest, bitrate, monitor *widget.Label }
+	advice   *widget.Label
+
+	// Session state; UI goroutine only.
+	state          publish.State
+	live           Live
+	liveStreaming  bool   // the session streams (else it only records)
+	liveRecording  string // the session's recording path, if any
+	starting       bool   // GoLive is running
+	stopWanted     bool   // Stop was tapped while GoLive was running
+	stopping       bool   // Stop was requested for the running session
+	restartLive    bool   // go live when the recording-only session ends
+	muted          bool
+	keyDestination string // the destination whose key the key field holds
+	ephemeral      bool   // settings come from AutoLive: do not save them
+	lastDialog     string
+	watchers       []func(publish.Event)
+	afterEnd       func() // test hook: called after a session has ended
+	updating       bool   // a control is being set programmatically
+
+	frame        atomic.Pointer[image.Image]
+	framePending atomic.Bool
+	level        atomic.Pointer[[2]float64]
+	levelPending atomic.Bool
+	frames       atomic.Uint64 // preview frames shown
+	detached     atomic.Bool   // the event loop has ended
+
+	previewReq chan Settings
+	quit       chan struct{}
+	shutdown   sync.Once
+	wg         sync.WaitGroup
+}
+
+// Controls are the Studio's interactive widgets, for tests and automation.
+type Controls struct {
+	Camera, Size, FPS, Microphone *widget.Select
+	VideoKbps                     *widget.SelectEntry
+	AudioKbps, Preset             *widget.Select
+	Destination                   *widget.Select
+	Server                        *widget.Entry
+	Key                           *widget.Entry
+	ShowKey                       *widget.Button
+	Mute                          *widget.Button
+	Monitor                       *widget.Check
+	GoLive                        *widget.Button
+	Record                        *widget.Button
+	State                         *widget.Label // Idle, Connecting…, Live, …
+	Status                        *widget.Label // the last server status or problem
+	Version                       *widget.Label
+}
+
+// statBindings hold the live stats as text.
+type statBindings struct {
+	uptime, video, audio, fps, dropped, queue, cpu, target binding.String
+}
+
+// New builds the studio from cfg, loads the saved settings, and starts the
+// preview.
+func New(cfg Config) *Studio {
+	s := &Studio{
+		cfg:        cfg,
+		be:         cfg.Backend,
+		prefs:      LoadPrefs(cfg.Prefs),
+		previewReq: make(chan Settings, 1),
+		quit:       make(chan struct{}),
+	}
+	s.build()
+	s.load()
+	s.wg.Add(2)
+	go s.previewLoop()
+	go s.tickLoop()
+	s.requestPreview()
+	if cfg.AutoLive != "" {
+		s.applyAutoLive(cfg.AutoLive)
+	}
+	return s
+}
+
+// Content is the studio's root object.
+func (s *Studio) Content() fyne.CanvasObject { return s.content }
+
+// Controls returns the interactive widgets.
+func (s *Studio) Controls() Controls { return s.c }
+
+// Do runs fn with the widget lock held, on the calling goroutine. Tests
+// that drive widgets while the studio's goroutines update them use it;
+// fn must not wait for those goroutines.
+func (s *Studio) Do(fn func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fn()
+}
+
+// do runs fn on the UI goroutine. It must not be called from there. Once
+// the window's event loop has ended (Detach), fn is dropped.
+func (s *Studio) do(fn func()) {
+	if s.detached.Load() {
+		return
+	}
+	fyne.Do(func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if !s.detached.Load() {
+			fn()
+		}
+	})
+}
+
+// Detach stops all widget updates; Run calls it once the event loop has
+// ended, when fyne.Do would run functions off the UI goroutine.
+func (s *Studio) Detach() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.detached.Store(true)
+}
+
+// Watch registers fn to be called on the UI goroutine after each session
+// event has been shown.
+func (s *Studio) Watch(fn func(publish.Event)) {
+	s.watchers = append(s.watchers, fn)
+}
+
+// State returns the session state shown (StateIdle before any session).
+func (s *Studio) State() publish.State { return s.state }
+
+// PreviewFrames returns how many preview frames have been shown.
+func (s *Studio) PreviewFrames() uint64 { return s.frames.Load() }
+
+// LastDialog returns the text of the last error dialog shown.
+func (s *Studio) LastDialog() string { return s.lastDialog }
+
+// Live returns whether a session is running (or starting).
+func (s *Studio) Live() bool { return s.live != nil || s.starting }
+
+// Shutdown stops the session (cleanly, or abruptly once timeout passes),
+// the preview and the studio's goroutines, and saves the settings. It
+// waits, so it must not run on the UI goroutine; live is the session that
+// was running, read on the UI goroutine (nil for none).
+func (s *Studio) Shutdown(live Live, timeout time.Duration) {
+	s.shutdown.Do(func() {
+		if live != nil {
+			ctx, cancel := contextWithTimeout(timeout)
+			_ = live.Stop(ctx)
+			cancel()
+		}
+		close(s.quit)
+		s.wg.Wait()
+	})
+}
+
+// CurrentLive returns the running session, or nil. UI goroutine only.
+func (s *Studio) CurrentLive() Live { return s.live }
+
+// tickLoop refreshes the stats once a second.
+func (s *Studio) tickLoop() {
+	defer s.wg.Done()
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			s.do(s.tick)
+		case <-s.quit:
+			return
+		}
+	}
+}
+
+// previewLoop starts and replaces the preview, one request at a time.
+func (s *Studio) previewLoop() {
+	defer s.wg.Done()
+	var cur Preview
+	defer func() {
+		if cur != nil {
+			_ = cur.Close()
+		}
+	}()
+	for {
+		select {
+		case <-s.quit:
+			return
+		case set := <-s.previewReq:
+			if cur != nil {
+				_ = cur.Close()
+				cur = nil
+			}
+			p, err := s.be.StartPreview(set, s.onFrame, s.onLevel)
+			if err != nil {
+				s.do(func() { s.setStatus("Preview: " + err.Error()) })
+				continue
+			}
+			cur = p
+		}
+	}
+}
+
+// requestPreview asks previewLoop to (re)start the preview with the
+// current settings; a request not yet taken is replaced.
+func (s *Studio) requestPreview() {
+	set, err := s.settings()
+	if err != nil {
+		s.setStatus(err.Error())
+		return
+	}
+	select {
+	case <-s.previewReq:
+	default:
+	}
+	s.previewReq <- set
+}
+
+// onFrame takes a preview frame from any goroutine. Frames arriving while
+// one waits to be shown replace it.
+func (s *Studio) onFrame(img image.Image) {
+	s.frame.Store(&img)
+	if s.framePending.CompareAndSwap(false, true) {
+		s.do(func() {
+			s.framePending.Store(false)
+			s.preview.Image = *s.frame.Load()
+			s.preview.Refresh()
+			s.frames.Add(1)
+		})
+	}
+}
+
+// onLevel takes an audio level from any goroutine, like onFrame.
+func (s *Studio) onLevel(peakDB, rmsDB float64) {
+	s.level.Store(&[2]float64{peakDB, rmsDB})
+	if s.levelPending.CompareAndSwap(false, true) {
+		s.do(func() {
+			s.levelPending.Store(false)
+			l := s.level.Load()
+			s.meter.SetLevel(l[0], l[1])
+		})
+	}
+}

@@ -1,0 +1,292 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2/test"
+
+	"studio/publish"
+)
+
+func TestGoLiveDisabledUntilDestinationComplete(t *testing.T) {
+	h := newHarness(t, test.NewTempApp(t).Preferences(), &memKeys{})
+	steps := []struct {
+		name        string
+		dest        string
+		server, key string
+		enabled     bool
+	}{
+		{"YouTube without key", "YouTube", "", "", false},
+		{"YouTube with key", "YouTube", "", "abcd-efgh-ijkl", true},
+		{"Custom without server", CustomName, "", "k", false},
+		{"Custom with http server", CustomName, "http://example.com/live", "k", false},
+		{"Custom without app", CustomName, "rtmp://example.com", "k", false},
+		{"Custom without key", CustomName, "rtmp://example.com/live", "", false},
+		{"Custom complete", CustomName, "rtmp://example.com/live", "k", true},
+		{"Facebook complete", "Facebook", "", "FB-123", true},
+	}
+	for _, st := range steps {
+		h.do(func(c Controls) {
+			c.Destination.SetSelected(st.dest)
+			if st.dest == CustomName {
+				c.Server.SetText(st.server)
+			}
+			c.Key.SetText(st.key)
+			if got := !c.GoLive.Disabled(); got != st.enabled {
+				t.Errorf("%s: Go Live enabled = %v, want %v", st.name, got, st.enabled)
+			}
+		})
+	}
+}
+
+func TestStatesFollowSessionEvents(t *testing.T) {
+	h := newHarness(t, test.NewTempApp(t).Preferences(), &memKeys{})
+	h.completeDestination()
+	var shown []string
+	h.s.Watch(func(publish.Event) { shown = append(shown, h.s.c.State.Text+" / "+h.s.c.GoLive.Text) })
+	onEvent, live := h.goLive()
+	set, _, _ := h.be.session()
+	if set.URL != "rtmp://127.0.0.1/live/abc-123" || set.Width != 1280 || set.FPS != 30 || set.KeyInterval != 2*time.Second {
+		t.Errorf("GoLive got %+v", set)
+	}
+	onEvent(publish.Event{State: publish.StateConnecting})
+	onEvent(publish.Event{State: publish.StateConnecting, Status: &publish.Status{Code: "NetStream.Publish.Start", Level: "status", Description: "Start publishing"}})
+	onEvent(publish.Event{State: publish.StateLive})
+	h.do(func(c Controls) {
+		if !strings.Contains(c.Status.Text, "NetStream.Publish.Start") {
+			t.Errorf("status line %q does not show the server status", c.Status.Text)
+		}
+		if !c.Camera.Disabled() || !c.Key.Disabled() {
+			t.Error("sources and key can be changed while live")
+		}
+		test.Tap(c.GoLive) // Stop
+	})
+	onEvent(publish.Event{State: publish.StateReconnecting})
+	onEvent(publish.Event{State: publish.StateStopping})
+	onEvent(publish.Event{State: publish.StateStopped})
+	live.end(nil)
+	wait(t, h.ended, "the session's end")
+	want := []string{
+		"● Connecting… / Stop",
+		"● Connecting… / Stop",
+		"● Live / Stop",
+		"● Reconnecting… / Stopping…", // Stop was tapped: the button waits
+		"● Stopping… / Stopping…",
+		"● Stopped / Stopping…",
+	}
+	if fmt.Sprint(shown) != fmt.Sprint(want) {
+		t.Errorf("shown states:\n%q\nwant\n%q", shown, want)
+	}
+	h.do(func(c Controls) {
+		if c.GoLive.Text != "Go Live" || c.GoLive.Disabled() || c.Camera.Disabled() {
+			t.Errorf("after the session: button %q disabled=%v, camera disabled=%v", c.GoLive.Text, c.GoLive.Disabled(), c.Camera.Disabled())
+		}
+	})
+	if live.stops != 1 {
+		t.Errorf("Stop called %d times, want 1", live.stops)
+	}
+}
+
+func TestErrorShowsDialogWithHint(t *testing.T) {
+	h := newHarness(t, test.NewTempApp(t).Preferences(), &memKeys{})
+	h.completeDestination()
+	onEvent, live := h.goLive()
+	err := fmt.Errorf("publish: %w", &publish.StatusError{Op: "publish",
+		Status: publish.Status{Code: "NetStream.Publish.BadName", Level: "error", Description: "abc-123 is in use"}})
+	onEvent(publish.Event{State: publish.StateError, Err: err})
+	live.end(err)
+	wait(t, h.ended, "the session's end")
+	h.do(func(c Controls) {
+		d := h.s.LastDialog()
+		for _, want := range []string{"NetStream.Publish.BadName", "What to do: Check the stream key"} {
+			if !strings.Contains(d, want) {
+				t.Errorf("dialog %q does not contain %q", d, want)
+			}
+		}
+		if strings.Contains(d, "abc-123") || strings.Contains(c.Status.Text, "abc-123") {
+			t.Errorf("the key is shown: %q / %q", d, c.Status.Text)
+		}
+		if c.State.Text != "● Error" || c.GoLive.Text != "Go Live" {
+			t.Errorf("after the error: %q, %q", c.State.Text, c.GoLive.Text)
+		}
+	})
+}
+
+func TestSettingsSurviveRestart(t *testing.T) {
+	prefs := test.NewTempApp(t).Preferences()
+	keys := &memKeys{}
+	h := newHarness(t, prefs, keys)
+	h.do(func(c Controls) {
+		c.Size.SetSelected("854x480")
+		c.FPS.SetSelected("25")
+		c.Microphone.SetSelected("Silence")
+		c.VideoKbps.SetText("1800")
+		c.AudioKbps.SetSelected("160")
+		c.Preset.SetSelected("fast")
+		c.Destination.SetSelected(CustomName)
+		c.Server.SetText("rtmp://ingest.example.net/app")
+		c.Key.SetText("secret-key-77")
+	})
+	h.s.Shutdown(nil, time.Second)
+	h.do(func(Controls) { h.s.saveKey() }) // as closing the window does
+
+	h2 := newHarness(t, prefs, keys)
+	h2.do(func(c Controls) {
+		got := []string{c.Size.Selected, c.FPS.Selected, c.Microphone.Selected, c.VideoKbps.Text,
+			c.AudioKbps.Selected, c.Preset.Selected, c.Destination.Selected, c.Server.Text, c.Key.Text}
+		want := []string{"854x480", "25", "Silence", "1800", "160", "fast", CustomName, "rtmp://ingest.example.net/app", "secret-key-77"}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("after a restart:\n%q\nwant\n%q", got, want)
+		}
+	})
+	for _, k := range []string{"camera", "size", "fps", "microphone", "audio_kbps", "preset", "destination", "server", "record_dir"} {
+		if v := prefs.String(prefPrefix + k); strings.Contains(v, "secret-key-77") {
+			t.Errorf("preference %s holds the stream key", k)
+		}
+	}
+}
+
+func TestKeyIsMaskedAndShowToggles(t *testing.T) {
+	h := newHarness(t, test.NewTempApp(t).Preferences(), &memKeys{})
+	h.do(func(c Controls) {
+		if !c.Key.Password {
+			t.Fatal("the key field is not a password field")
+		}
+		test.Type(c.Key, "live_1234")
+		test.Tap(c.ShowKey)
+		if c.Key.Password {
+			t.Error("show did not reveal the key")
+		}
+		test.Tap(c.ShowKey)
+		if !c.Key.Password {
+			t.Error("hide did not mask the key")
+		}
+		if c.Key.Text != "live_1234" {
+			t.Errorf("key %q", c.Key.Text)
+		}
+	})
+}
+
+func TestStatsFollowUpdates(t *testing.T) {
+	h := newHarness(t, test.NewTempApp(t).Preferences(), &memKeys{})
+	h.completeDestination()
+	onEvent, live := h.goLive()
+	onEvent(publish.Event{State: publish.StateLive})
+	for i := range 3 {
+		live.setStats(publish.Stats{State: publish.StateLive, Uptime: time.Duration(61+i) * time.Second,
+			VideoKbps: 2400 + float64(i), AudioKbps: 128, FPS: 29.9, FramesDropped: 7, Queue: 120 * time.Millisecond,
+			TargetKbps: 2500})
+		h.do(func(Controls) { h.s.tick() })
+	}
+	h.do(func(Controls) {
+		st := h.s.stats
+		got := []string{get(st.uptime), get(st.video), get(st.audio), get(st.fps), get(st.dropped), get(st.queue), get(st.cpu), get(st.target)}
+		want := []string{"0:01:03", "2402 kbps", "128 kbps", "29.9", "7", "120 ms", "42%", "2500 kbps"}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("stats %q, want %q", got, want)
+		}
+		if s := h.s.graph.Samples(); fmt.Sprint(s) != "[2400 2401 2402]" {
+			t.Errorf("graph samples %v", s)
+		}
+	})
+	for range GraphSeconds + 5 {
+		h.do(func(Controls) { h.s.tick() })
+	}
+	h.do(func(Controls) {
+		if n := len(h.s.graph.Samples()); n != GraphSeconds {
+			t.Errorf("graph holds %d samples, want %d", n, GraphSeconds)
+		}
+	})
+}
+
+func get(b interface{ Get() (string, error) }) string {
+	s, _ := b.Get()
+	return s
+}
+
+func TestTwitchClampsBitrate(t *testing.T) {
+	h := newHarness(t, test.NewTempApp(t).Preferences(), &memKeys{})
+	h.do(func(c Controls) {
+		c.VideoKbps.SetText("8000")
+		c.Destination.SetSelected("Twitch")
+		if c.VideoKbps.Text != "6000" {
+			t.Errorf("bitrate %q after choosing Twitch, want 6000", c.VideoKbps.Text)
+		}
+		if w := h.s.warnings.bitrate; w.Hidden || !strings.Contains(w.Text, "at most 6000") {
+			t.Errorf("no clamp warning: hidden=%v %q", w.Hidden, w.Text)
+		}
+		c.VideoKbps.SetText("7000")
+		if c.VideoKbps.Text != "6000" {
+			t.Errorf("typed 7000 on Twitch: bitrate %q", c.VideoKbps.Text)
+		}
+		c.VideoKbps.SetText("4500")
+		if c.VideoKbps.Text != "4500" || !h.s.warnings.bitrate.Hidden {
+			t.Errorf("4500 on Twitch: %q, warning hidden=%v", c.VideoKbps.Text, h.s.warnings.bitrate.Hidden)
+		}
+	})
+}
+
+func TestKeyInURLWarning(t *testing.T) {
+	h := newHarness(t, test.NewTempApp(t).Preferences(), &memKeys{})
+	for _, tc := range []struct {
+		server string
+		warn   bool
+	}{
+		{"rtmp://live.example.com/app", false},
+		{"rtmp://live.twitch.tv/app/live_123456789_AbCdEfGhIjKl", true},
+		{"rtmp://example.com/live?key=abc", true},
+		{"rtmp://example.com/live/instance", false},
+		{"rtmps://a.rtmps.youtube.com/live2/ab12-cd34-ef56-gh78-ij90", true},
+	} {
+		h.do(func(c Controls) {
+			c.Destination.SetSelected(CustomName)
+			c.Server.SetText(tc.server)
+			if shown := !h.s.warnings.dest.Hidden; shown != tc.warn {
+				t.Errorf("%s: warning shown = %v, want %v", tc.server, shown, tc.warn)
+			}
+		})
+	}
+}
+
+func TestMonitorDisabledWithoutAudioOutput(t *testing.T) {
+	h := newHarness(t, test.NewTempApp(t).Preferences(), &memKeys{})
+	h.do(func(c Controls) {
+		if !c.Monitor.Disabled() {
+			t.Error("monitor enabled with no audio output")
+		}
+		if w := h.s.warnings.monitor; w.Hidden || !strings.Contains(w.Text, "no audio output") {
+			t.Errorf("no explanation: %q", w.Text)
+		}
+		test.Tap(c.Mute)
+		if c.Mute.Text != "Unmute" {
+			t.Errorf("mute button says %q", c.Mute.Text)
+		}
+	})
+	h.be.mu.Lock()
+	defer h.be.mu.Unlock()
+	if !h.be.muted {
+		t.Error("mute did not reach the backend")
+	}
+}
+
+func TestHint(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{&publish.StatusError{Status: publish.Status{Code: "NetStream.Publish.BadName"}}, "no other encoder"},
+		{fmt.Errorf("x: %w", publish.ErrRejected), "stream key"},
+		{fmt.Errorf("x: %w", publish.ErrTLS), "SSL_CERT_FILE"},
+		{fmt.Errorf("x: %w", publish.ErrTimeout), "did not answer"},
+		{fmt.Errorf("x: %w", publish.ErrConnect), "host and port"},
+		{fmt.Errorf("x: %w", publish.ErrProtocol), "scheme"},
+		{fmt.Errorf("disk full"), ""},
+	} {
+		if got := Hint(tc.err); !strings.Contains(got, tc.want) || (tc.want == "") != (got == "") {
+			t.Errorf("Hint(%v) = %q, want it to mention %q", tc.err, got, tc.want)
+		}
+	}
+}
