@@ -60,7 +60,8 @@ type rateController struct {
 	clearSince time.Time
 	// ceiling is the video bitrate the link carried at the last
 	// congestion; steps up stay below it for ProbeHold.
-	ceiling int
+	ceiling    int
+	delayAtCut time.Duration
 }
 
 func newRateController(p AdaptivePolicy, userKbps int) *rateController {
@@ -72,29 +73,41 @@ func (c *rateController) setUser(kbps int) {
 	c.userKbps, c.target = kbps, kbps
 }
 
-// update takes the queue's media time and the link's throughput estimate
-// (kbit/s of all media actually sent over the last second, audio
-// included) and returns the new video target, and whether it changed.
-func (c *rateController) update(now time.Time, queue time.Duration, sentKbps, audioKbps float64) (int, bool) {
+// update takes the delay queued between capture and the server (our queue
+// plus the path's), the link's delivery rate as TCP measures it (0 when
+// unknown), the rate at which media was sent over the last second, and the
+// audio part of it, all in kbit/s; it returns the new video target, and
+// whether it changed.
+func (c *rateController) update(now time.Time, delay time.Duration, deliveryKbps, sentKbps, audioKbps float64) (int, bool) {
 	floor := min(c.policy.FloorKbps, c.userKbps)
 	switch {
-	case queue > c.policy.CongestedQueue:
+	case delay > c.policy.CongestedQueue:
 		c.clearSince = time.Time{}
 		if now.Sub(c.lastDown) < time.Second {
 			return c.target, false
 		}
-		// What the link delivered, less audio, with headroom so that the
-		// queue drains; at least a 20% cut, since the queue grew at the
-		// current rate.
-		fit := int(sentKbps*0.85 - audioKbps)
-		c.ceiling = max(floor, int(sentKbps-audioKbps))
-		next := max(floor, min(fit, c.target*8/10))
+		if now.Sub(c.lastDown) < 3*time.Second && delay < c.delayAtCut {
+			// The last cut is still draining the queues: wait for it.
+			return c.target, false
+		}
+		// While the path is congested TCP's delivery rate is the
+		// bottleneck's rate; our send rate also counts bytes that only
+		// filled buffers.
+		link := sentKbps
+		if deliveryKbps > 0 {
+			link = deliveryKbps
+		}
+		c.ceiling = max(floor, int(link-audioKbps))
+		// Headroom so that the queues drain; at least a 20% cut, since the
+		// queue grew at the current rate; never more than halving at once.
+		fit := int(link*0.85 - audioKbps)
+		next := max(floor, c.target/2, min(fit, c.target*8/10))
 		if next >= c.target {
 			return c.target, false
 		}
-		c.target, c.lastDown = next, now
+		c.target, c.lastDown, c.delayAtCut = next, now, delay
 		return next, true
-	case queue < c.policy.ClearQueue:
+	case delay < c.policy.ClearQueue:
 		if c.clearSince.IsZero() {
 			c.clearSince = now
 		}

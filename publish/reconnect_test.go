@@ -258,17 +258,25 @@ func TestRateControllerAdaptsAndRecovers(t *testing.T) {
 	now := time.Unix(0, 0)
 	tick := func(d time.Duration) { now = now.Add(d) }
 	// A 1000 kbit/s link: the queue grows while 1000 kbit/s gets through.
-	kbps, changed := c.update(now, 400*time.Millisecond, 1000, 100)
-	if !changed || kbps > 1000*85/100-100 {
-		t.Fatalf("first cut to %d (changed %v), want ≤ %d", kbps, changed, 1000*85/100-100)
+	kbps, changed := c.update(now, 400*time.Millisecond, 1000, 2600, 100)
+	if !changed || kbps != 1250 {
+		t.Fatalf("first cut to %d (changed %v), want 1250: never more than halving at once", kbps, changed)
 	}
 	tick(500 * time.Millisecond)
-	if k, changed := c.update(now, 400*time.Millisecond, 1000, 100); changed {
+	if k, changed := c.update(now, 450*time.Millisecond, 1000, 1300, 100); changed {
 		t.Errorf("cut again to %d within a second", k)
+	}
+	tick(time.Second)
+	if k, changed := c.update(now, 350*time.Millisecond, 1000, 1300, 100); changed {
+		t.Errorf("cut again to %d while the last cut was draining the queue", k)
+	}
+	tick(time.Second)
+	if kbps, changed = c.update(now, 500*time.Millisecond, 1000, 1300, 100); !changed || kbps > 1000*85/100-100 {
+		t.Fatalf("second cut to %d (changed %v), want ≤ %d", kbps, changed, 1000*85/100-100)
 	}
 	for i := 0; i < 20; i++ { // a link that keeps shrinking: never below the floor
 		tick(time.Second)
-		kbps, _ = c.update(now, 600*time.Millisecond, 50, 100)
+		kbps, _ = c.update(now, 600*time.Millisecond, 50, 150, 100)
 	}
 	if kbps != 200 {
 		t.Errorf("bitrate %d on a dead-slow link, want the 200 kbit/s floor", kbps)
@@ -280,7 +288,7 @@ func TestRateControllerAdaptsAndRecovers(t *testing.T) {
 		tick(250 * time.Millisecond)
 		var changed bool
 		prev := kbps
-		kbps, changed = c.update(now, 10*time.Millisecond, float64(kbps)+100, 100)
+		kbps, changed = c.update(now, 10*time.Millisecond, 0, float64(kbps)+100, 100)
 		if changed {
 			steps++
 			if kbps > max(prev*12/10, prev+250) {
@@ -295,7 +303,7 @@ func TestRateControllerAdaptsAndRecovers(t *testing.T) {
 		t.Errorf("recovered in %d steps, want gradual", steps)
 	}
 	tick(time.Minute)
-	if kbps, _ = c.update(now, 0, 3000, 100); kbps != 2500 {
+	if kbps, _ = c.update(now, 0, 0, 3000, 100); kbps != 2500 {
 		t.Errorf("bitrate %d above the user's target", kbps)
 	}
 }
@@ -303,18 +311,20 @@ func TestRateControllerAdaptsAndRecovers(t *testing.T) {
 func TestRateControllerHoldsBelowTheLinkAfterCongestion(t *testing.T) {
 	c := newRateController(AdaptivePolicy{}, 2500)
 	now := time.Unix(0, 0)
-	c.update(now, 400*time.Millisecond, 1000, 100) // the link carried 900 kbit/s of video
+	c.update(now, 400*time.Millisecond, 1000, 1500, 100) // halves to 1250
+	now = now.Add(1500 * time.Millisecond)
+	c.update(now, 500*time.Millisecond, 1000, 1300, 100) // the link carried 900 kbit/s of video
 	var kbps int
 	for i := 0; i < 24; i++ { // 6 s of a clear link: within the hold
 		now = now.Add(250 * time.Millisecond)
-		kbps, _ = c.update(now, 0, float64(kbps)+100, 100)
+		kbps, _ = c.update(now, 0, 0, float64(kbps)+100, 100)
 	}
 	if kbps > 900*9/10 {
 		t.Errorf("stepped up to %d within the hold, want ≤ %d", kbps, 900*9/10)
 	}
 	for i := 0; i < 40; i++ { // 10 s more: probing resumes
 		now = now.Add(250 * time.Millisecond)
-		kbps, _ = c.update(now, 0, float64(kbps)+100, 100)
+		kbps, _ = c.update(now, 0, 0, float64(kbps)+100, 100)
 	}
 	if kbps <= 900 {
 		t.Errorf("still at %d after the hold, want probing above the old ceiling", kbps)

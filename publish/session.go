@@ -105,6 +105,8 @@ type Stats struct {
 	// delivery rate where it reports one, else what was sent over the
 	// last second (audio and video).
 	EstimateKbps float64
+	// DeliveryKbps is the transport's own measure of it, 0 where unknown.
+	DeliveryKbps float64
 	// RTT is the connection's smoothed round-trip time, and LinkDelay how
 	// much of it queues along the path add; both zero where unknown.
 	RTT        time.Duration
@@ -309,7 +311,7 @@ func (s *Session) Stats() Stats {
 		if l, ok := src.r.Link(); ok {
 			st.RTT, st.LinkDelay = l.RTT, l.Queued()
 			if l.DeliveryKbps > 0 {
-				st.EstimateKbps = l.DeliveryKbps
+				st.DeliveryKbps, st.EstimateKbps = l.DeliveryKbps, l.DeliveryKbps
 			}
 		}
 	}
@@ -648,7 +650,7 @@ func (s *Session) adapt(now time.Time) {
 	}
 	// Delay queued along the path counts like delay in our queue: it shows
 	// congestion before our queue grows.
-	kbps, changed := s.rc.update(now, st.Queue+st.LinkDelay, max(st.EstimateKbps, st.VideoKbps+st.AudioKbps), st.AudioKbps)
+	kbps, changed := s.rc.update(now, st.Queue+st.LinkDelay, st.DeliveryKbps, st.VideoKbps+st.AudioKbps, st.AudioKbps)
 	if !changed {
 		return
 	}
