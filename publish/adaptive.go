@@ -121,14 +121,14 @@ func (c *rateController) update(now time.Time, delay time.Duration, deliveryKbps
 		switch {
 		case now.Sub(c.lastDown) < c.policy.ProbeHold:
 			// Fill what the link carried, not more, until the hold ends.
-			next = min(next, c.ceiling*9/10)
-		case c.ceiling > 0 && c.target > c.ceiling*115/100:
+			next = min(next, c.ceiling*85/100)
+		case c.ceiling > 0 && c.target > c.ceiling*110/100:
 			// Well past the old ceiling with a clear link: the link has
 			// grown, so forget it and step up at full speed.
 			c.ceiling = 0
 		case c.ceiling > 0 && next > c.ceiling:
 			// Past what the link last carried, probe in small steps.
-			next = min(next, max(c.target*108/100, c.target+10))
+			next = min(next, max(c.target*110/100, c.target+10))
 		}
 		if next <= c.target {
 			return c.target, false

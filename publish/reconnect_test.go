@@ -319,8 +319,8 @@ func TestRateControllerHoldsBelowTheLinkAfterCongestion(t *testing.T) {
 		now = now.Add(250 * time.Millisecond)
 		kbps, _ = c.update(now, 0, 0, float64(kbps)+100, 100)
 	}
-	if kbps > 900*9/10 {
-		t.Errorf("stepped up to %d within the hold, want ≤ %d", kbps, 900*9/10)
+	if kbps > 900*85/100 {
+		t.Errorf("stepped up to %d within the hold, want ≤ %d", kbps, 900*85/100)
 	}
 	for i := 0; i < 40; i++ { // 10 s more: probing resumes
 		now = now.Add(250 * time.Millisecond)
