@@ -153,6 +153,7 @@ type Session struct {
 	stopRequested atomic.Bool
 	reconnects    atomic.Int64
 	retryNow      chan struct{} // skips the wait before the next reconnect
+	recCmd        chan recRequest
 	userKbps      atomic.Int64
 	link          atomic.Pointer[linkSource] // the live connection, when it reports its link
 	rateMu        sync.Mutex                 // guards rc
@@ -178,6 +179,7 @@ func Start(cfg Config) (*Session, error) {
 	cfg.Reconnect = cfg.Reconnect.withDefaults()
 	s := &Session{
 		retryNow: make(chan struct{}, 1),
+		recCmd:   make(chan recRequest),
 		cfg:      cfg,
 		log:      cfg.Logger,
 		in:       make(chan *encode.Packet, 64),
@@ -350,67 +352,161 @@ func (s *Session) muxLoop() {
 	defer s.loops.Done()
 	defer close(s.muxDone)
 	defer s.q.close()
-	var pending []*encode.Packet
-	haveHeader := false
-	rec := s.cfg.Record
-	for p := range s.in {
-		if !haveHeader {
+	var (
+		pending []*encode.Packet
+		info    encode.StreamInfo
+		haveHdr bool
+		rec     = recording{pub: s.cfg.Record}
+	)
+	defer func() {
+		for _, a := range pending {
+			a.Release()
+		}
+		s.stopRecording(&rec)
+	}()
+	for {
+		var p *encode.Packet
+		select {
+		case req := <-s.recCmd:
+			req.done <- s.switchRecording(&rec, req.pub, info, haveHdr)
+			continue
+		case pk, ok := <-s.in:
+			if !ok {
+				return
+			}
+			p = pk
+		}
+		if !haveHdr {
 			if p.Kind != encode.Video {
 				pending = append(pending, p)
 				continue
 			}
-			info := encode.StreamInfo{Video: s.cfg.Video.Config(), Audio: s.cfg.Audio.Config()}
+			info = encode.StreamInfo{Video: s.cfg.Video.Config(), Audio: s.cfg.Audio.Config()}
+			haveHdr = true
 			s.initBitrate(info.Video.BitrateKbps)
 			s.header <- info
-			haveHeader = true
-			if rec != nil {
-				if err := rec.WriteHeader(info); err != nil {
-					rec = s.recordFailed(rec, err)
+			if rec.pub != nil {
+				if err := rec.pub.WriteHeader(info); err != nil {
+					s.recordFailed(&rec, err)
 				}
 			}
 			for _, a := range pending {
-				rec = s.mux(rec, a)
+				s.mux(&rec, a)
 			}
 			pending = nil
 		}
-		rec = s.mux(rec, p)
-	}
-	for _, a := range pending {
-		a.Release()
-	}
-	if rec != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		if err := rec.Close(ctx); err != nil {
-			s.warn(fmt.Errorf("finishing the recording: %w", err))
-		}
-		cancel()
-		s.recording.Store(false)
+		s.mux(&rec, p)
 	}
 }
 
-func (s *Session) mux(rec Publisher, p *encode.Packet) Publisher {
-	if rec != nil {
-		if err := rec.WritePacket(p); err != nil {
-			rec = s.recordFailed(rec, err)
+// recording is the mux goroutine's local recording.
+type recording struct {
+	pub Publisher // nil when not recording
+	// awaitKey is set for a recording started mid-stream: it begins with
+	// the next video keyframe.
+	awaitKey bool
+}
+
+// recRequest asks the mux goroutine to start (pub set) or stop (pub nil)
+// the recording.
+type recRequest struct {
+	pub  Publisher
+	done chan error
+}
+
+// ErrRecording is returned by StartRecording while a recording runs.
+var ErrRecording = errors.New("already recording")
+
+// StartRecording starts writing the stream to rec while the session runs,
+// beginning with a keyframe (which it asks the encoder for). The session
+// owns rec from then on and closes it when the recording stops.
+func (s *Session) StartRecording(rec Publisher) error {
+	return s.askMux(rec)
+}
+
+// StopRecording finishes the local recording; the stream goes on.
+func (s *Session) StopRecording() error { return s.askMux(nil) }
+
+func (s *Session) askMux(pub Publisher) error {
+	req := recRequest{pub: pub, done: make(chan error, 1)}
+	select {
+	case s.recCmd <- req:
+		return <-req.done
+	case <-s.muxDone:
+		if pub != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			_ = pub.Close(ctx)
+			cancel()
+		}
+		return ErrClosed
+	}
+}
+
+func (s *Session) switchRecording(rec *recording, pub Publisher, info encode.StreamInfo, haveHdr bool) error {
+	if pub == nil {
+		s.stopRecording(rec)
+		return nil
+	}
+	if rec.pub != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = pub.Close(ctx)
+		cancel()
+		return ErrRecording
+	}
+	if haveHdr {
+		if err := pub.WriteHeader(info); err != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			_ = pub.Close(ctx)
+			cancel()
+			return fmt.Errorf("starting the recording: %w", err)
+		}
+		rec.awaitKey = true
+		_ = s.cfg.Video.ForceKeyframe()
+	}
+	rec.pub = pub
+	s.recording.Store(true)
+	return nil
+}
+
+// stopRecording finishes the recording, if there is one.
+func (s *Session) stopRecording(rec *recording) {
+	if rec.pub == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	if err := rec.pub.Close(ctx); err != nil {
+		s.warn(fmt.Errorf("finishing the recording: %w", err))
+	}
+	cancel()
+	rec.pub, rec.awaitKey = nil, false
+	s.recording.Store(false)
+}
+
+func (s *Session) mux(rec *recording, p *encode.Packet) {
+	if rec.pub != nil && rec.awaitKey && p.Kind == encode.Video && p.Keyframe {
+		rec.awaitKey = false
+	}
+	if rec.pub != nil && !rec.awaitKey {
+		if err := rec.pub.WritePacket(p); err != nil {
+			s.recordFailed(rec, err)
 		}
 	}
 	if s.cfg.Dial == nil {
 		p.Release()
-		return rec
+		return
 	}
 	s.q.push(p)
-	return rec
 }
 
 // recordFailed stops the recording after a write error; what it already
 // holds stays readable, and the stream goes on.
-func (s *Session) recordFailed(rec Publisher, err error) Publisher {
+func (s *Session) recordFailed(rec *recording, err error) {
 	s.warn(fmt.Errorf("recording stopped: %w", err))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	_ = rec.Close(ctx)
+	_ = rec.pub.Close(ctx)
 	cancel()
+	rec.pub, rec.awaitKey = nil, false
 	s.recording.Store(false)
-	return nil
 }
 
 // sendLoop connects, sends the header and then every queued packet; when

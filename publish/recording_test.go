@@ -1,0 +1,69 @@
+package publish
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"studio/encode"
+)
+
+func TestRecordingStartsAndStopsWhileLive(t *testing.T) {
+	v, a := pacedFakes()
+	v.keyint = 1000 // no keyframe but the first and forced ones
+	pub := &fakePublisher{wrote: make(chan struct{}, 1)}
+	s, err := Start(Config{Video: v, Audio: fakeAudio{a},
+		Dial: func(context.Context, func(Status)) (Publisher, error) { return pub, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Stop(context.Background())
+	deadline := time.After(10 * time.Second)
+	for pub.count(encode.Video) < 10 {
+		select {
+		case <-pub.wrote:
+		case <-deadline:
+			t.Fatal("the stream did not start")
+		}
+	}
+	rec := &fakePublisher{wrote: make(chan struct{}, 1)}
+	if err := s.StartRecording(rec); err != nil {
+		t.Fatalf("StartRecording: %v", err)
+	}
+	if !s.Stats().Recording {
+		t.Error("stats do not show the recording")
+	}
+	if err := s.StartRecording(&fakePublisher{}); !errors.Is(err, ErrRecording) {
+		t.Errorf("a second StartRecording gave %v, want ErrRecording", err)
+	}
+	for rec.count(encode.Video) < 10 {
+		select {
+		case <-rec.wrote:
+		case <-deadline:
+			t.Fatal("the recording got no video")
+		}
+	}
+	if err := s.StopRecording(); err != nil {
+		t.Fatal(err)
+	}
+	rec.mu.Lock()
+	first := rec.packets[0]
+	headers, closed := rec.headers, rec.closed
+	rec.mu.Unlock()
+	if headers != 1 || closed != 1 {
+		t.Errorf("recording: %d headers, closed %d times; want 1 and 1", headers, closed)
+	}
+	if first.Kind != encode.Video || !first.Keyframe {
+		t.Errorf("recording starts with %+v, want a video keyframe", first)
+	}
+	if s.Stats().Recording {
+		t.Error("stats still show a recording")
+	}
+	if err := s.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.StartRecording(&fakePublisher{}); !errors.Is(err, ErrClosed) {
+		t.Errorf("StartRecording after the end gave %v, want ErrClosed", err)
+	}
+}
