@@ -132,8 +132,10 @@ type Encoder struct {
 	brc codec.BitRateController
 	kfc codec.KeyFrameController
 
-	forceKey atomic.Bool // a keyframe was requested
-	isClosed atomic.Bool // mirrors closed, for the fast path
+	forceKey atomic.Bool   // a keyframe was requested
+	retarget atomic.Bool   // the target changed: the rate trim starts over
+	trimBits atomic.Uint64 // math.Float64bits of trim.corr, for SetBitrate
+	isClosed atomic.Bool   // mirrors closed, for the fast path
 
 	ctlMu  sync.Mutex // guards closed; held around every use of brc and kfc
 	closed bool
@@ -143,6 +145,7 @@ type Encoder struct {
 	scratch *image.YCbCr // a compact copy for frames with padded strides
 	nalus   [][]byte
 	started bool // a packet has been returned
+	trim    *rateTrim
 
 	cfgMu sync.RWMutex // guards vcfg
 	vcfg  encode.VideoConfig
@@ -215,6 +218,7 @@ func New(src capture.VideoSource, cfg Config) (*Encoder, error) {
 		src:   src,
 		cfg:   cfg,
 		nalus: make([][]byte, 0, 16),
+		trim:  newRateTrim(cfg.FPS, cfg.KeyIntervalFrames()),
 		vcfg: encode.VideoConfig{
 			Width:       cfg.Width,
 			Height:      cfg.Height,
@@ -235,6 +239,7 @@ func New(src capture.VideoSource, cfg Config) (*Encoder, error) {
 		return nil, fmt.Errorf("h264: open x264: %w", err)
 	}
 	e.enc = enc
+	e.trimBits.Store(math.Float64bits(1))
 	e.brc, _ = enc.Controller().(codec.BitRateController)
 	e.kfc, _ = enc.Controller().(codec.KeyFrameController)
 	if e.brc == nil || e.kfc == nil {
@@ -281,9 +286,11 @@ func (e *Encoder) SetBitrate(kbps int) error {
 	if e.closed {
 		return encode.ErrClosed
 	}
-	if err := e.brc.SetBitRate(x264Bitrate(kbps, e.cfg.FPS)); err != nil {
+	corr := math.Float64frombits(e.trimBits.Load())
+	if err := e.brc.SetBitRate(x264Bitrate(int(math.Round(float64(kbps)*corr)), e.cfg.FPS)); err != nil {
 		return fmt.Errorf("h264: set bitrate %d kbit/s: %w", kbps, err)
 	}
+	e.retarget.Store(true)
 	e.cfgMu.Lock()
 	e.vcfg.BitrateKbps = kbps
 	e.cfgMu.Unlock()
@@ -372,7 +379,34 @@ func (e *Encoder) ReadPacket(ctx context.Context) (*encode.Packet, error) {
 		return nil, fmt.Errorf("h264: x264 encode: %w", err)
 	}
 	defer release()
-	return e.packetize(annexB, pts)
+	p, err := e.packetize(annexB, pts)
+	if err == nil {
+		e.trimRate(len(p.Data))
+	}
+	return p, err
+}
+
+// trimRate feeds one frame's size to the rate trim and applies its
+// correction. It runs on the encoding goroutine, between frames.
+func (e *Encoder) trimRate(n int) {
+	if e.retarget.Swap(false) {
+		e.trim.restart()
+	}
+	e.cfgMu.RLock()
+	kbps := e.vcfg.BitrateKbps
+	e.cfgMu.RUnlock()
+	corr, changed := e.trim.add(n, kbps)
+	if !changed {
+		return
+	}
+	e.ctlMu.Lock()
+	defer e.ctlMu.Unlock()
+	if e.closed {
+		return
+	}
+	e.trimBits.Store(math.Float64bits(corr))
+	// x264 is idle between frames on this goroutine, as for keyframes.
+	_ = e.brc.SetBitRate(x264Bitrate(int(math.Round(float64(kbps)*corr)), e.cfg.FPS))
 }
 
 // compact returns img, or a copy of it with tight strides when it has
