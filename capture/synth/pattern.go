@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"studio/capture"
+	"studio/internal/freelist"
 )
 
 // Pattern is a capture.VideoSource that draws a moving test pattern: colour
@@ -69,8 +70,7 @@ type Pattern struct {
 	seq     uint64        // Seq of the next frame
 	text    [24]byte      // scratch for the burned-in text
 
-	poolMu sync.Mutex // guards free
-	free   []*patternBuf
+	free freelist.List[patternBuf]
 }
 
 type patternBuf struct {
@@ -245,15 +245,9 @@ func (p *Pattern) nextSlot(ctx context.Context) (int64, error) {
 
 // get takes a frame buffer from the free list or makes a new one.
 func (p *Pattern) get() *patternBuf {
-	p.poolMu.Lock()
-	if n := len(p.free); n > 0 {
-		b := p.free[n-1]
-		p.free[n-1] = nil
-		p.free = p.free[:n-1]
-		p.poolMu.Unlock()
+	if b := p.free.Get(); b != nil {
 		return b
 	}
-	p.poolMu.Unlock()
 
 	w, h := p.props.Width, p.props.Height
 	ySize, cSize := w*h, (w/2)*(h/2)
@@ -272,9 +266,7 @@ func (p *Pattern) get() *patternBuf {
 }
 
 func (p *Pattern) put(b *patternBuf) {
-	p.poolMu.Lock()
-	p.free = append(p.free, b)
-	p.poolMu.Unlock()
+	p.free.Put(b)
 }
 
 // mix is the SplitMix64 finaliser: a cheap, well-spread hash of x.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"studio/capture"
+	"studio/internal/freelist"
 )
 
 // DefaultFrameSamples is the frame size, in samples per channel, used when
@@ -47,8 +48,7 @@ type Tone struct {
 	k       int64   // index of the next frame
 	phase   float64 // of the next sample, in cycles, in [0, 1)
 
-	poolMu sync.Mutex // guards free
-	free   []*toneBuf
+	free freelist.List[toneBuf]
 }
 
 type toneBuf struct {
@@ -163,22 +163,14 @@ func (t *Tone) synthesize(s []int16) {
 }
 
 func (t *Tone) get() *toneBuf {
-	t.poolMu.Lock()
-	if n := len(t.free); n > 0 {
-		b := t.free[n-1]
-		t.free[n-1] = nil
-		t.free = t.free[:n-1]
-		t.poolMu.Unlock()
+	if b := t.free.Get(); b != nil {
 		return b
 	}
-	t.poolMu.Unlock()
 	b := &toneBuf{samples: make([]int16, t.frameSamples*t.props.Channels)}
 	b.rel = func() { t.put(b) }
 	return b
 }
 
 func (t *Tone) put(b *toneBuf) {
-	t.poolMu.Lock()
-	t.free = append(t.free, b)
-	t.poolMu.Unlock()
+	t.free.Put(b)
 }

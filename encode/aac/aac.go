@@ -26,6 +26,7 @@ import (
 
 	"studio/capture"
 	"studio/encode"
+	"studio/internal/freelist"
 )
 
 // DefaultBitrateKbps is the bitrate used when Config.BitrateKbps is 0.
@@ -70,8 +71,7 @@ type Encoder struct {
 	firstPTS time.Duration
 	n        int64 // packets returned
 
-	poolMu sync.Mutex // guards free
-	free   []*packetBuf
+	free freelist.List[packetBuf]
 }
 
 type packetBuf struct {
@@ -246,22 +246,14 @@ func scaleDiv(n, unit, div int64) int64 {
 }
 
 func (e *Encoder) get() *packetBuf {
-	e.poolMu.Lock()
-	if n := len(e.free); n > 0 {
-		b := e.free[n-1]
-		e.free[n-1] = nil
-		e.free = e.free[:n-1]
-		e.poolMu.Unlock()
+	if b := e.free.Get(); b != nil {
 		return b
 	}
-	e.poolMu.Unlock()
 	b := &packetBuf{data: make([]byte, 0, maxAUBytes*e.config.Channels)}
 	b.rel = func() { e.put(b) }
 	return b
 }
 
 func (e *Encoder) put(b *packetBuf) {
-	e.poolMu.Lock()
-	e.free = append(e.free, b)
-	e.poolMu.Unlock()
+	e.free.Put(b)
 }

@@ -50,6 +50,7 @@ import (
 
 	"studio/capture"
 	"studio/encode"
+	"studio/internal/freelist"
 )
 
 // Defaults for a zero Config field.
@@ -150,8 +151,7 @@ type Encoder struct {
 	cfgMu sync.RWMutex // guards vcfg
 	vcfg  encode.VideoConfig
 
-	poolMu sync.Mutex // guards free
-	free   []*packetBuf
+	free freelist.List[packetBuf]
 }
 
 type packetBuf struct {
@@ -491,22 +491,14 @@ func (e *Encoder) packetize(annexB []byte, pts time.Duration) (*encode.Packet, e
 }
 
 func (e *Encoder) get() *packetBuf {
-	e.poolMu.Lock()
-	if n := len(e.free); n > 0 {
-		b := e.free[n-1]
-		e.free[n-1] = nil
-		e.free = e.free[:n-1]
-		e.poolMu.Unlock()
+	if b := e.free.Get(); b != nil {
 		return b
 	}
-	e.poolMu.Unlock()
 	b := &packetBuf{}
 	b.rel = func() { e.put(b) }
 	return b
 }
 
 func (e *Encoder) put(b *packetBuf) {
-	e.poolMu.Lock()
-	e.free = append(e.free, b)
-	e.poolMu.Unlock()
+	e.free.Put(b)
 }
