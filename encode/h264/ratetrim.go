@@ -6,8 +6,9 @@ import "math"
 // mediadevices binding, x264's average-bitrate mode runs 5 to 10% over on
 // our content; rateTrim compares the bytes of each measurement window (one
 // keyframe interval, at least a second) with the target and nudges the
-// bitrate asked of x264, by at most 20% either way in all. The window
-// after a target change is not measured, since x264 is still settling.
+// bitrate asked of x264, by at most 20% either way in all. The first window
+// and the one after a target change are not judged: x264 is still settling,
+// and pays back a start-up overshoot by itself.
 //
 // It is owned by the goroutine that encodes.
 type rateTrim struct {
@@ -25,7 +26,9 @@ const (
 )
 
 func newRateTrim(fps, keyintFrames int) *rateTrim {
-	return &rateTrim{fps: fps, window: max(fps, keyintFrames), corr: 1}
+	r := &rateTrim{fps: fps, window: max(fps, keyintFrames), corr: 1}
+	r.skip = r.window // x264 pays back its start-up overshoot by itself
+	return r
 }
 
 // restart drops the current measurement and skips the next window.

@@ -11,6 +11,11 @@ func TestRateTrimCorrectsBiasWithinBounds(t *testing.T) {
 	frame := 1100 * 1000 / 8 / 30
 	var corr float64
 	var changed bool
+	for i := 0; i < 60; i++ { // the first window, x264's start-up, is not judged
+		if _, changed = r.add(frame*3, 1000); changed {
+			t.Fatal("corrected during the start-up window")
+		}
+	}
 	for i := 0; i < 59; i++ {
 		if _, changed = r.add(frame, 1000); changed {
 			t.Fatal("corrected before a whole window")
