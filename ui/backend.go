@@ -58,6 +58,21 @@ type Live interface {
 	Done() <-chan struct{}
 	Err() error
 	SetBitrate(kbps int) error
+	// StartRecording starts writing the session's stream to a new local
+	// FLV file at path, from the next keyframe on, while the stream goes
+	// on. It returns publish.ErrRecording when the session records already.
+	StartRecording(path string) error
+	// StopRecording finishes the recording; the stream goes on.
+	StopRecording() error
+}
+
+// DeviceLost says that an open camera or microphone stopped working. The
+// session goes on without it: a "camera lost" slate stands in for a camera,
+// silence for a microphone.
+type DeviceLost struct {
+	Camera bool   // else the microphone
+	ID     string // the Source's ID
+	Err    error
 }
 
 // Backend is everything the window drives. cmd/studio implements it with
@@ -74,7 +89,7 @@ type Backend interface {
 	// AudioOutput returns nil when monitoring can play, else why not.
 	AudioOutput() error
 	// StartPreview opens the sources of s and calls onFrame with what will
-	// be sent (downsized, at most about 30 times a second) and onLevel with
+	// be sent (downsized, about 20 times a second) and onLevel with
 	// the audio level in dBFS, until the Preview is closed. Sources stay
 	// open for GoLive. A new StartPreview replaces the previous one.
 	StartPreview(s Settings, onFrame func(image.Image), onLevel func(peakDB, rmsDB float64)) (Preview, error)
@@ -88,6 +103,9 @@ type Backend interface {
 	// CPU returns the process's CPU use, in percent of one core, since the
 	// previous call.
 	CPU() float64
+	// OnDeviceLost sets the function told, from any goroutine, when an
+	// open camera or microphone is lost.
+	OnDeviceLost(fn func(DeviceLost))
 }
 
 // KeyStore keeps the stream key outside the preferences.

@@ -124,6 +124,8 @@ func (s *Studio) sourcesChanged() {
 		return
 	}
 	s.saveSoon()
+	s.lost.camera, s.lost.microphone = "", ""
+	s.showLost()
 	s.requestPreview()
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"image"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -23,6 +24,7 @@ type fakeBackend struct {
 	muted    bool
 	goLive   chan struct{} // receives once per GoLive call
 	startErr error
+	onLost   func(DeviceLost)
 }
 
 func newFakeBackend() *fakeBackend { return &fakeBackend{goLive: make(chan struct{}, 4)} }
@@ -61,6 +63,20 @@ func (f *fakeBackend) SetMuted(m bool) {
 func (f *fakeBackend) SetMonitor(bool) error { return errors.New("no audio output") }
 func (f *fakeBackend) CPU() float64          { return 42 }
 
+func (f *fakeBackend) OnDeviceLost(fn func(DeviceLost)) {
+	f.mu.Lock()
+	f.onLost = fn
+	f.mu.Unlock()
+}
+
+// lose reports a lost device, as failover does.
+func (f *fakeBackend) lose(d DeviceLost) {
+	f.mu.Lock()
+	fn := f.onLost
+	f.mu.Unlock()
+	fn(d)
+}
+
 // session returns the last GoLive's settings, event callback and session.
 func (f *fakeBackend) session() (Settings, func(publish.Event), *fakeLive) {
 	f.mu.Lock()
@@ -80,6 +96,36 @@ type fakeLive struct {
 	done  chan struct{}
 	once  sync.Once
 	stops int
+	// recording is the path StartRecording got, "" when not recording.
+	recording string
+}
+
+func (l *fakeLive) StartRecording(path string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.recording != "" {
+		return publish.ErrRecording
+	}
+	if err := os.WriteFile(path, []byte("FLV"), 0o644); err != nil {
+		return err
+	}
+	l.recording = path
+	l.stats.Recording = true
+	return nil
+}
+
+func (l *fakeLive) StopRecording() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.recording = ""
+	l.stats.Recording = false
+	return nil
+}
+
+func (l *fakeLive) recordingPath() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.recording
 }
 
 func (l *fakeLive) Stop(context.Context) error {
@@ -146,6 +192,9 @@ type harness struct {
 	s     *Studio
 	be    *fakeBackend
 	ended chan struct{}
+	// recorded receives once a recording has started or stopped, with the
+	// window updated.
+	recorded chan struct{}
 }
 
 func newHarness(t *testing.T, prefs fyne.Preferences, keys KeyStore) *harness {
@@ -153,9 +202,10 @@ func newHarness(t *testing.T, prefs fyne.Preferences, keys KeyStore) *harness {
 	be := newFakeBackend()
 	w := test.NewWindow(nil)
 	s := New(Config{Backend: be, Keys: keys, Prefs: prefs, Window: w, Version: "test"})
-	h := &harness{t: t, s: s, be: be, ended: make(chan struct{}, 4)}
+	h := &harness{t: t, s: s, be: be, ended: make(chan struct{}, 4), recorded: make(chan struct{}, 4)}
 	s.Do(func() {
 		s.afterEnd = func() { h.ended <- struct{}{} }
+		s.afterRecord = func() { h.recorded <- struct{}{} }
 		w.SetContent(s.Content())
 		w.Resize(fyne.NewSize(1024, 640))
 	})
@@ -179,6 +229,17 @@ func (h *harness) completeDestination() {
 		c.Server.SetText("rtmp://127.0.0.1/live")
 		c.Key.SetText("abc-123")
 	})
+}
+
+// newLiveHarness returns a harness whose window is live on a Custom
+// destination, with the session's event callback and the session.
+func newLiveHarness(t *testing.T) (*harness, func(publish.Event), *fakeLive) {
+	t.Helper()
+	h := newHarness(t, test.NewTempApp(t).Preferences(), &memKeys{})
+	h.completeDestination()
+	onEvent, live := h.goLive()
+	onEvent(publish.Event{State: publish.StateLive})
+	return h, onEvent, live
 }
 
 // goLive taps Go Live and waits until the backend was asked.

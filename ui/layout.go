@@ -42,6 +42,14 @@ func (s *Studio) build() {
 	c.Status.Truncation = fyne.TextTruncateEllipsis
 	c.Version = widget.NewLabel("studio " + s.cfg.Version)
 	c.Version.Importance = widget.LowImportance
+	c.Recording = widget.NewLabel("")
+	c.Recording.Truncation = fyne.TextTruncateEllipsis
+	c.Recording.Hide()
+	c.DeviceLost = widget.NewLabel("")
+	c.DeviceLost.Wrapping = fyne.TextWrapWord
+	c.DeviceLost.Importance = widget.DangerImportance
+	c.DeviceLost.TextStyle.Bold = true
+	c.DeviceLost.Hide()
 
 	for _, l := range []**widget.Label{&s.warnings.source, &s.warnings.dest, &s.warnings.bitrate, &s.warnings.monitor} {
 		*l = widget.NewLabel("")
@@ -61,9 +69,10 @@ func (s *Studio) build() {
 	s.meter = NewLevelMeter()
 	s.graph = NewBitrateGraph()
 	for _, b := range []*binding.String{&s.stats.uptime, &s.stats.video, &s.stats.audio, &s.stats.fps,
-		&s.stats.dropped, &s.stats.queue, &s.stats.cpu, &s.stats.target} {
+		&s.stats.dropped, &s.stats.queue, &s.stats.cpu, &s.stats.target, &s.stats.reconnects, &s.stats.congestion} {
 		*b = binding.NewString()
 	}
+	s.congestion = NewCongestionBar()
 	s.clearStats()
 
 	keyRow := container.NewBorder(nil, nil, nil, c.ShowKey, c.Key)
@@ -102,10 +111,12 @@ func (s *Studio) build() {
 		statLabel("Uptime", s.stats.uptime), statLabel("Video", s.stats.video),
 		statLabel("Audio", s.stats.audio), statLabel("FPS", s.stats.fps),
 		statLabel("Dropped", s.stats.dropped), statLabel("Queue", s.stats.queue),
-		statLabel("CPU", s.stats.cpu), statLabel("Target", s.stats.target),
+		statLabel("Reconnects", s.stats.reconnects), statLabel("CPU", s.stats.cpu),
 	)
-	below := container.NewVBox(meterRow, s.warnings.monitor, statsGrid, sized(s.graph, 72))
-	middle := container.NewBorder(nil, below, nil, nil, screen)
+	linkRow := container.NewBorder(nil, nil, statLabel("Target", s.stats.target),
+		statLabel("", s.stats.congestion), container.NewBorder(nil, nil, statLabel("Congestion", nil), nil, s.congestion))
+	below := container.NewVBox(meterRow, s.warnings.monitor, statsGrid, linkRow, sized(s.graph, 72), c.Recording)
+	middle := container.NewBorder(c.DeviceLost, below, nil, nil, screen)
 
 	bar := container.NewBorder(nil, nil,
 		container.NewHBox(c.GoLive, c.Record, c.State), c.Version, c.Status)
@@ -117,11 +128,19 @@ func heading(text string) fyne.CanvasObject {
 	return widget.NewLabelWithStyle(text, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 }
 
-// statLabel is "Name value" bound to b.
+// statLabel is "Name value" bound to b; without b it is the name alone,
+// and without name the value alone.
 func statLabel(name string, b binding.String) fyne.CanvasObject {
 	n := widget.NewLabel(name)
 	n.Importance = widget.LowImportance
+	if b == nil {
+		return n
+	}
 	v := widget.NewLabelWithData(b)
+	if name == "" {
+		v.TextStyle.Monospace = true
+		return v
+	}
 	v.TextStyle.Monospace = true
 	return container.NewHBox(n, v)
 }

@@ -120,3 +120,70 @@ func (r *meterRenderer) Objects() []fyne.CanvasObject {
 }
 
 func (r *meterRenderer) Destroy() {}
+
+// CongestionBar shows how congested the stream is, from 0 (clear) to 1
+// (dropping video): a thin bar, green below 30%, yellow below 70%, red
+// above. SetValue must be called on the UI goroutine.
+type CongestionBar struct {
+	widget.BaseWidget
+	value float64
+}
+
+// NewCongestionBar returns an empty bar.
+func NewCongestionBar() *CongestionBar {
+	b := &CongestionBar{}
+	b.ExtendBaseWidget(b)
+	return b
+}
+
+// SetValue shows v, clamped to 0…1; it redraws only when v changes.
+func (b *CongestionBar) SetValue(v float64) {
+	v = min(max(v, 0), 1)
+	if math.IsNaN(v) || v == b.value {
+		return
+	}
+	b.value = v
+	b.Refresh()
+}
+
+// Value returns the value shown.
+func (b *CongestionBar) Value() float64 { return b.value }
+
+func (b *CongestionBar) CreateRenderer() fyne.WidgetRenderer {
+	return &congestionRenderer{b: b, track: canvas.NewRectangle(meterTrack), bar: canvas.NewRectangle(meterGreen)}
+}
+
+type congestionRenderer struct {
+	b          *CongestionBar
+	track, bar *canvas.Rectangle
+}
+
+func (r *congestionRenderer) Layout(size fyne.Size) {
+	const h = 8
+	y := (size.Height - h) / 2
+	r.track.Move(fyne.NewPos(0, y))
+	r.track.Resize(fyne.NewSize(size.Width, h))
+	r.bar.Move(fyne.NewPos(0, y))
+	r.bar.Resize(fyne.NewSize(float32(r.b.value)*size.Width, h))
+}
+
+func (r *congestionRenderer) MinSize() fyne.Size { return fyne.NewSize(60, 8) }
+
+func (r *congestionRenderer) Refresh() {
+	switch v := r.b.value; {
+	case v >= 0.7:
+		r.bar.FillColor = meterRed
+	case v >= 0.3:
+		r.bar.FillColor = meterYellow
+	default:
+		r.bar.FillColor = meterGreen
+	}
+	r.Layout(r.b.Size())
+	r.bar.Refresh()
+}
+
+func (r *congestionRenderer) Objects() []fyne.CanvasObject {
+	return []fyne.CanvasObject{r.track, r.bar}
+}
+
+func (r *congestionRenderer) Destroy() {}

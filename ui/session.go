@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -64,14 +65,154 @@ func (s *Studio) tapGoLive() {
 	}
 }
 
-// tapRecord starts a recording on its own, or stops it.
+// tapRecord starts or stops the local recording: on its own when not
+// streaming (a session that only records), or alongside the running stream,
+// which goes on untouched.
 func (s *Studio) tapRecord() {
 	switch {
-	case s.live != nil && !s.liveStreaming:
-		s.stopSession()
-	case s.live == nil && !s.starting:
+	case s.recBusy || s.starting || s.stopping:
+	case s.live == nil:
 		s.start(false, true)
+	case !s.liveStreaming:
+		s.stopSession()
+	case s.liveRecording == "":
+		s.startRecording()
+	default:
+		s.stopRecording()
 	}
+}
+
+// newRecordPath names a new recording file.
+func (s *Studio) newRecordPath() string {
+	return filepath.Join(s.prefs.RecordDir, "studio-"+time.Now().Format("20060102-150405")+".flv")
+}
+
+// startRecording starts recording the running stream, on a goroutine.
+func (s *Studio) startRecording() {
+	live, path := s.live, s.newRecordPath()
+	s.recBusy = true
+	s.refreshControls()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		err := live.StartRecording(path)
+		s.do(func() {
+			s.recBusy = false
+			switch {
+			case err != nil:
+				s.setStatus("Could not record: " + err.Error())
+				s.logf("recording failed: %v", err)
+			case s.live == live:
+				s.liveRecording = path
+				s.setStatus("Recording to " + path)
+				s.logf("recording to %s", path)
+			}
+			s.showRecording(false)
+			s.showState(s.state)
+			if s.afterRecord != nil {
+				s.afterRecord()
+			}
+		})
+	}()
+}
+
+// stopRecording finishes the running stream's recording, on a goroutine.
+func (s *Studio) stopRecording() {
+	live, path := s.live, s.liveRecording
+	s.recBusy = true
+	s.refreshControls()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		err := live.StopRecording()
+		s.do(func() {
+			s.recBusy = false
+			if s.live == live && s.liveRecording == path {
+				s.liveRecording = ""
+			}
+			if err != nil {
+				s.setStatus("Recording: " + err.Error())
+			} else {
+				s.setStatus("Recording saved to " + path)
+				s.logf("recording saved to %s", path)
+			}
+			s.showRecordingFile(path, true)
+			s.showState(s.state)
+			if s.afterRecord != nil {
+				s.afterRecord()
+			}
+		})
+	}()
+}
+
+// showRecording shows the running recording's file and size (at most once
+// a second, from tick), or, with saved, the file just finished.
+func (s *Studio) showRecording(saved bool) {
+	if s.liveRecording != "" {
+		s.showRecordingFile(s.liveRecording, saved)
+	}
+}
+
+func (s *Studio) showRecordingFile(path string, saved bool) {
+	size := "0 B"
+	if fi, err := os.Stat(path); err == nil {
+		size = byteSize(fi.Size())
+	}
+	text := "● REC  " + path + "  " + size
+	s.c.Recording.Importance = widget.DangerImportance
+	if saved {
+		text = "Saved  " + path + "  " + size
+		s.c.Recording.Importance = widget.MediumImportance
+	}
+	if s.c.Recording.Text != text || s.c.Recording.Hidden {
+		s.c.Recording.SetText(s.scrub(text))
+		s.c.Recording.Show()
+	}
+}
+
+// byteSize formats n bytes for people.
+func byteSize(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.2f GB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.0f kB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+// deviceLost says that a camera or microphone is gone and what stands in.
+func (s *Studio) deviceLost(d DeviceLost) {
+	if d.Camera {
+		s.lost.camera = nameOf(s.be.Cameras(), d.ID)
+		s.logf("camera lost (%v): sending a slate", d.Err)
+	} else {
+		s.lost.microphone = nameOf(s.be.Microphones(), d.ID)
+		s.logf("microphone lost (%v): sending silence", d.Err)
+	}
+	s.showLost()
+}
+
+// showLost shows the lost devices, if any.
+func (s *Studio) showLost() {
+	stays := "the stream stays up."
+	if s.live == nil && !s.starting {
+		stays = "pick another source to replace it."
+	}
+	var lines []string
+	if s.lost.camera != "" {
+		lines = append(lines, fmt.Sprintf("Camera lost (%s): sending a 'camera lost' slate; %s", s.lost.camera, stays))
+	}
+	if s.lost.microphone != "" {
+		lines = append(lines, fmt.Sprintf("Microphone lost (%s): sending silence; %s", s.lost.microphone, stays))
+	}
+	text := strings.Join(lines, "\n")
+	if text == s.c.DeviceLost.Text {
+		return
+	}
+	setWarning(s.c.DeviceLost, text)
 }
 
 // start begins a session that streams, records, or both.
@@ -92,10 +233,11 @@ func (s *Studio) start(stream, record bool) {
 		s.saveSoon()
 	}
 	if record {
-		set.RecordPath = filepath.Join(s.prefs.RecordDir, "studio-"+time.Now().Format("20060102-150405")+".flv")
+		set.RecordPath = s.newRecordPath()
 	}
 	s.starting, s.stopWanted = true, false
 	s.liveStreaming, s.liveRecording = stream, set.RecordPath
+	s.losses = 0
 	s.graph.Reset()
 	s.showState(publish.StateConnecting)
 	if stream {
@@ -133,6 +275,7 @@ func (s *Studio) started(live Live, err error) {
 	s.live = live
 	if s.liveRecording != "" {
 		s.setStatus("Recording to " + s.liveRecording)
+		s.showRecording(false)
 	}
 	s.wg.Add(1)
 	go func() {
@@ -180,11 +323,22 @@ func (s *Studio) eventLogger(streaming bool, recording string) func(publish.Even
 
 // applyEvent shows a session event.
 func (s *Studio) applyEvent(ev publish.Event) {
+	reconnecting := ev.State == publish.StateReconnecting && s.state != publish.StateReconnecting
 	switch {
 	case ev.Status != nil:
 		s.setStatus(ev.Status.String())
+	case reconnecting && ev.Err != nil:
+		msg := "Connection lost (" + ev.Err.Error() + "): reconnecting by itself"
+		if s.liveRecording != "" {
+			msg += "; the recording goes on"
+		}
+		s.setStatus(msg)
 	case ev.Err != nil && ev.State != publish.StateError:
 		s.setStatus("Warning: " + s.scrub(ev.Err.Error()))
+	}
+	if reconnecting {
+		s.losses++
+		s.lostAt = time.Now()
 	}
 	if ev.State != s.state && (s.live != nil || s.starting) {
 		s.showState(ev.State)
@@ -208,10 +362,15 @@ func (s *Studio) ended(live Live) {
 	} else if s.state != publish.StateStopped {
 		s.showState(publish.StateStopped)
 	}
-	if s.liveRecording != "" && err == nil {
-		s.setStatus("Recording saved to " + s.liveRecording)
+	if s.liveRecording != "" {
+		if err == nil {
+			s.setStatus("Recording saved to " + s.liveRecording)
+		}
+		s.showRecording(true)
+		s.liveRecording = ""
 	}
 	s.refreshControls()
+	s.showLost()
 	if s.afterEnd != nil {
 		s.afterEnd()
 	}
@@ -264,17 +423,35 @@ func (s *Studio) showState(st publish.State) {
 	c.State.Importance = widget.MediumImportance
 	switch st {
 	case publish.StateLive:
-		if !s.liveStreaming {
+		switch {
+		case !s.liveStreaming:
 			text = "Recording"
+		case s.liveRecording != "":
+			text = "Live + recording"
 		}
 		c.State.Importance = widget.DangerImportance
+	case publish.StateReconnecting:
+		text = s.reconnectText()
+		c.State.Importance = widget.WarningImportance
 	case publish.StateError:
 		c.State.Importance = widget.WarningImportance
-	case publish.StateConnecting, publish.StateReconnecting:
+	case publish.StateConnecting:
 		c.State.Importance = widget.WarningImportance
 	}
-	c.State.SetText("● " + text)
+	if text = "● " + text; text != c.State.Text {
+		c.State.SetText(text)
+	}
 	s.refreshControls()
+}
+
+// reconnectText says which loss of the connection this is and, once a
+// second has gone, for how long studio has been reconnecting.
+func (s *Studio) reconnectText() string {
+	text := fmt.Sprintf("%s (#%d", StateText(publish.StateReconnecting), max(s.losses, 1))
+	if d := time.Since(s.lostAt).Round(time.Second); !s.lostAt.IsZero() && d >= time.Second {
+		text += fmt.Sprintf(", %d s", int(d.Seconds()))
+	}
+	return text + ")"
 }
 
 // refreshControls enables what can be used in the current state.
@@ -299,18 +476,18 @@ func (s *Studio) refreshControls() {
 			c.GoLive.Disable()
 		}
 	}
-	switch {
-	case busy && !s.liveStreaming:
-		c.Record.SetText("Stop recording")
-		c.Record.Enable()
-	case busy:
-		c.Record.SetText("Record")
-		if s.liveRecording != "" {
-			c.Record.SetText("Recording")
-		}
+	recording := busy && (!s.liveStreaming || s.liveRecording != "")
+	recText, recIcon := "Record", theme.MediaRecordIcon()
+	if recording {
+		recText, recIcon = "Stop recording", theme.MediaStopIcon()
+	}
+	if c.Record.Text != recText {
+		c.Record.SetText(recText)
+		c.Record.SetIcon(recIcon)
+	}
+	if s.recBusy || s.starting || (s.stopping && busy) {
 		c.Record.Disable()
-	default:
-		c.Record.SetText("Record")
+	} else {
 		c.Record.Enable()
 	}
 	for _, w := range []interface {
@@ -330,13 +507,26 @@ func (s *Studio) refreshControls() {
 	}
 }
 
-// tick shows the session's stats and the process's CPU use.
+// tick shows the session's stats, the recording's size and the process's
+// CPU use.
 func (s *Studio) tick() {
 	_ = s.stats.cpu.Set(fmt.Sprintf("%.0f%%", s.be.CPU()))
 	if s.live == nil {
 		return
 	}
-	s.showStats(s.live.Stats())
+	st := s.live.Stats()
+	s.showStats(st)
+	if s.liveRecording != "" && !s.recBusy && !st.Recording && st.State == publish.StateLive {
+		// The session stopped it (a write failed): its warning is in
+		// the status line.
+		s.showRecording(true)
+		s.liveRecording = ""
+		s.refreshControls()
+	}
+	s.showRecording(false)
+	if s.state == publish.StateReconnecting {
+		s.showState(s.state)
+	}
 }
 
 // showStats shows one stats snapshot.
@@ -348,19 +538,25 @@ func (s *Studio) showStats(st publish.Stats) {
 	_ = s.stats.fps.Set(fmt.Sprintf("%.1f", st.FPS))
 	_ = s.stats.dropped.Set(fmt.Sprintf("%d", st.FramesDropped))
 	_ = s.stats.queue.Set(fmt.Sprintf("%d ms", st.Queue.Milliseconds()))
-	_ = s.stats.target.Set(fmt.Sprintf("%d kbps", st.TargetKbps))
-	if st.Reconnects > 0 {
-		_ = s.stats.dropped.Set(fmt.Sprintf("%d · %d reconn.", st.FramesDropped, st.Reconnects))
+	target := fmt.Sprintf("%d kbps", st.TargetKbps)
+	if st.UserKbps > 0 && st.TargetKbps != st.UserKbps {
+		// Adaptive bitrate has lowered it.
+		target = fmt.Sprintf("%d of %d kbps", st.TargetKbps, st.UserKbps)
 	}
+	_ = s.stats.target.Set(target)
+	_ = s.stats.reconnects.Set(fmt.Sprintf("%d", max(st.Reconnects, s.losses)))
+	s.congestion.SetValue(st.Congestion)
+	_ = s.stats.congestion.Set(fmt.Sprintf("%3.0f%%", 100*s.congestion.Value()))
 	s.graph.Add(st.VideoKbps, float64(st.TargetKbps))
 }
 
 func (s *Studio) clearStats() {
 	for _, b := range []interface{ Set(string) error }{s.stats.uptime, s.stats.video, s.stats.audio,
-		s.stats.fps, s.stats.dropped, s.stats.queue, s.stats.target} {
+		s.stats.fps, s.stats.dropped, s.stats.queue, s.stats.target, s.stats.reconnects, s.stats.congestion} {
 		_ = b.Set("–")
 	}
 	_ = s.stats.cpu.Set("–")
+	s.congestion.SetValue(0)
 }
 
 func (s *Studio) setStatus(text string) { s.c.Status.SetText(s.scrub(text)) }

@@ -53,35 +53,43 @@ type Studio struct {
 	// a time there too.
 	mu sync.Mutex
 
-	c        Controls
-	preview  *canvas.Image
-	meter    *LevelMeter
-	graph    *BitrateGraph
-	stats    statBindings
-	warnings struct{ source, dest, bitrate, monitor *widget.Label }
-	advice   *widget.Label
+	c          Controls
+	preview    *canvas.Image
+	meter      *LevelMeter
+	graph      *BitrateGraph
+	stats      statBindings
+	congestion *CongestionBar
+	warnings   struct{ source, dest, bitrate, monitor *widget.Label }
+	advice     *widget.Label
+	lost       struct{ camera, microphone string } // device-lost notices shown
 
 	// Session state; UI goroutine only.
 	state          publish.State
 	live           Live
 	liveStreaming  bool   // the session streams (else it only records)
 	liveRecording  string // the session's recording path, if any
-	starting       bool   // GoLive is running
-	stopWanted     bool   // Stop was tapped while GoLive was running
-	stopping       bool   // Stop was requested for the running session
-	restartLive    bool   // go live when the recording-only session ends
+	recBusy        bool   // StartRecording or StopRecording is running
+	losses         int    // times this session lost its connection
+	lostAt         time.Time
+	starting       bool // GoLive is running
+	stopWanted     bool // Stop was tapped while GoLive was running
+	stopping       bool // Stop was requested for the running session
+	restartLive    bool // go live when the recording-only session ends
 	muted          bool
 	keyDestination string // the destination whose key the key field holds
 	ephemeral      bool   // settings come from AutoLive: do not save them
 	lastDialog     string
 	watchers       []func(publish.Event)
 	afterEnd       func() // test hook: called after a session has ended
+	afterRecord    func() // test hook: called once a recording has started or stopped
 	updating       bool   // a control is being set programmatically
 
 	frame        atomic.Pointer[image.Image]
 	framePending atomic.Bool
 	level        atomic.Pointer[[2]float64]
-	levelPending atomic.Bool
+	levelFresh   atomic.Bool   // a level waits to be shown
+	levelPending atomic.Bool   // a function showing the level is queued
+	lastFrame    atomic.Int64  // when the last preview frame came, unix nanos
 	frames       atomic.Uint64 // preview frames shown
 	detached     atomic.Bool   // the event loop has ended
 
@@ -106,12 +114,14 @@ type Controls struct {
 	Record                        *widget.Button
 	State                         *widget.Label // Idle, Connecting…, Live, …
 	Status                        *widget.Label // the last server status or problem
+	Recording                     *widget.Label // the recording's file and size
+	DeviceLost                    *widget.Label // a lost camera or microphone
 	Version                       *widget.Label
 }
 
 // statBindings hold the live stats as text.
 type statBindings struct {
-	uptime, video, audio, fps, dropped, queue, cpu, target binding.String
+	uptime, video, audio, fps, dropped, queue, cpu, target, reconnects, congestion binding.String
 }
 
 // New builds the studio from cfg, loads the saved settings, and starts the
@@ -126,6 +136,7 @@ func New(cfg Config) *Studio {
 	}
 	s.build()
 	s.load()
+	cfg.Backend.OnDeviceLost(func(d DeviceLost) { s.do(func() { s.deviceLost(d) }) })
 	s.wg.Add(2)
 	go s.previewLoop()
 	go s.tickLoop()
@@ -211,7 +222,8 @@ func (s *Studio) Shutdown(live Live, timeout time.Duration) {
 // CurrentLive returns the running session, or nil. UI goroutine only.
 func (s *Studio) CurrentLive() Live { return s.live }
 
-// tickLoop refreshes the stats once a second.
+// tickLoop refreshes the stats once a second (labels change only when
+// their text does).
 func (s *Studio) tickLoop() {
 	defer s.wg.Done()
 	t := time.NewTicker(time.Second)
@@ -273,24 +285,46 @@ func (s *Studio) requestPreview() {
 // one waits to be shown replace it.
 func (s *Studio) onFrame(img image.Image) {
 	s.frame.Store(&img)
+	s.lastFrame.Store(time.Now().UnixNano())
 	if s.framePending.CompareAndSwap(false, true) {
+		s.do(s.showFrame)
+	}
+}
+
+// showFrame shows the latest preview frame, and the latest level with it:
+// the window redraws once for both. Only the preview and the meter are
+// refreshed.
+func (s *Studio) showFrame() {
+	s.framePending.Store(false)
+	s.preview.Image = *s.frame.Load()
+	s.preview.Refresh()
+	s.frames.Add(1)
+	s.showLevel()
+}
+
+// levelAlone is how long after the last preview frame a level is shown on
+// its own rather than with the next frame.
+const levelAlone = 200 * time.Millisecond
+
+// onLevel takes an audio level from any goroutine. While preview frames
+// come, the next one shows it; otherwise it is shown on its own.
+func (s *Studio) onLevel(peakDB, rmsDB float64) {
+	s.level.Store(&[2]float64{peakDB, rmsDB})
+	s.levelFresh.Store(true)
+	if time.Since(time.Unix(0, s.lastFrame.Load())) < levelAlone {
+		return
+	}
+	if s.levelPending.CompareAndSwap(false, true) {
 		s.do(func() {
-			s.framePending.Store(false)
-			s.preview.Image = *s.frame.Load()
-			s.preview.Refresh()
-			s.frames.Add(1)
+			s.levelPending.Store(false)
+			s.showLevel()
 		})
 	}
 }
 
-// onLevel takes an audio level from any goroutine, like onFrame.
-func (s *Studio) onLevel(peakDB, rmsDB float64) {
-	s.level.Store(&[2]float64{peakDB, rmsDB})
-	if s.levelPending.CompareAndSwap(false, true) {
-		s.do(func() {
-			s.levelPending.Store(false)
-			l := s.level.Load()
-			s.meter.SetLevel(l[0], l[1])
-		})
+func (s *Studio) showLevel() {
+	if s.levelFresh.Swap(false) {
+		l := s.level.Load()
+		s.meter.SetLevel(l[0], l[1])
 	}
 }

@@ -1,7 +1,9 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -73,7 +75,7 @@ func TestStatesFollowSessionEvents(t *testing.T) {
 		"● Connecting… / Stop",
 		"● Connecting… / Stop",
 		"● Live / Stop",
-		"● Reconnecting… / Stopping…", // Stop was tapped: the button waits
+		"● Reconnecting… (#1) / Stopping…", // Stop was tapped: the button waits
 		"● Stopping… / Stopping…",
 		"● Stopped / Stopping…",
 	}
@@ -171,10 +173,7 @@ func TestKeyIsMaskedAndShowToggles(t *testing.T) {
 }
 
 func TestStatsFollowUpdates(t *testing.T) {
-	h := newHarness(t, test.NewTempApp(t).Preferences(), &memKeys{})
-	h.completeDestination()
-	onEvent, live := h.goLive()
-	onEvent(publish.Event{State: publish.StateLive})
+	h, _, live := newLiveHarness(t)
 	for i := range 3 {
 		live.setStats(publish.Stats{State: publish.StateLive, Uptime: time.Duration(61+i) * time.Second,
 			VideoKbps: 2400 + float64(i), AudioKbps: 128, FPS: 29.9, FramesDropped: 7, Queue: 120 * time.Millisecond,
@@ -289,4 +288,142 @@ func TestHint(t *testing.T) {
 			t.Errorf("Hint(%v) = %q, want it to mention %q", tc.err, got, tc.want)
 		}
 	}
+}
+
+func TestRecordWhileLiveKeepsTheStream(t *testing.T) {
+	h, _, live := newLiveHarness(t)
+	dir := t.TempDir()
+	h.do(func(Controls) { h.s.prefs.RecordDir = dir })
+	h.do(func(c Controls) {
+		if c.Record.Disabled() || c.Record.Text != "Record" {
+			t.Fatalf("while live, Record is %q, disabled=%v", c.Record.Text, c.Record.Disabled())
+		}
+		test.Tap(c.Record)
+	})
+	wait(t, h.recorded, "the recording to start")
+	path := live.recordingPath()
+	if filepath.Dir(path) != dir || !strings.HasSuffix(path, ".flv") {
+		t.Fatalf("recording to %q, want a .flv in %s", path, dir)
+	}
+	h.do(func(c Controls) {
+		if c.Record.Text != "Stop recording" || c.State.Text != "● Live + recording" || c.GoLive.Text != "Stop" {
+			t.Errorf("recording while live: record %q, state %q, go live %q", c.Record.Text, c.State.Text, c.GoLive.Text)
+		}
+		h.s.tick()
+		if c.Recording.Hidden || !strings.Contains(c.Recording.Text, path) || !strings.Contains(c.Recording.Text, "3 B") {
+			t.Errorf("recording line %q (hidden=%v), want the path and size", c.Recording.Text, c.Recording.Hidden)
+		}
+		test.Tap(c.Record)
+	})
+	wait(t, h.recorded, "the recording to stop")
+	h.do(func(c Controls) {
+		if live.recordingPath() != "" {
+			t.Error("the recording did not stop")
+		}
+		if c.Record.Text != "Record" || c.State.Text != "● Live" || c.GoLive.Text != "Stop" {
+			t.Errorf("after recording: record %q, state %q, go live %q", c.Record.Text, c.State.Text, c.GoLive.Text)
+		}
+		if !strings.Contains(c.Status.Text, "Recording saved to "+path) || !strings.HasPrefix(c.Recording.Text, "Saved") {
+			t.Errorf("status %q, recording line %q", c.Status.Text, c.Recording.Text)
+		}
+	})
+	select {
+	case <-h.be.goLive:
+		t.Error("recording started a second session")
+	default:
+	}
+	if live.stops != 0 {
+		t.Errorf("the stream was stopped %d times", live.stops)
+	}
+}
+
+func TestRecordAlone(t *testing.T) {
+	h := newHarness(t, test.NewTempApp(t).Preferences(), &memKeys{})
+	dir := t.TempDir()
+	h.do(func(c Controls) {
+		h.s.prefs.RecordDir = dir
+		test.Tap(c.Record)
+	})
+	wait(t, h.be.goLive, "GoLive")
+	set, onEvent, live := h.be.session()
+	if set.URL != "" || filepath.Dir(set.RecordPath) != dir {
+		t.Fatalf("a recording on its own got URL %q, path %q", set.URL, set.RecordPath)
+	}
+	onEvent(publish.Event{State: publish.StateLive})
+	h.do(func(c Controls) {
+		if c.State.Text != "● Recording" || c.Record.Text != "Stop recording" || c.Recording.Hidden {
+			t.Errorf("recording: state %q, record %q, line hidden=%v", c.State.Text, c.Record.Text, c.Recording.Hidden)
+		}
+		test.Tap(c.Record)
+	})
+	live.end(nil)
+	wait(t, h.ended, "the session's end")
+	if live.stops != 1 {
+		t.Errorf("Stop called %d times, want 1", live.stops)
+	}
+}
+
+func TestDeviceLostNotice(t *testing.T) {
+	h, _, _ := newLiveHarness(t)
+	h.do(func(c Controls) {
+		if !c.DeviceLost.Hidden {
+			t.Errorf("a device-lost notice before any loss: %q", c.DeviceLost.Text)
+		}
+	})
+	h.be.lose(DeviceLost{Camera: true, ID: TestPatternID, Err: errors.New("no such device")})
+	h.do(func(c Controls) {
+		want := "Camera lost (Test pattern): sending a 'camera lost' slate; the stream stays up."
+		if c.DeviceLost.Hidden || c.DeviceLost.Text != want {
+			t.Errorf("notice %q (hidden=%v), want %q", c.DeviceLost.Text, c.DeviceLost.Hidden, want)
+		}
+		if c.State.Text != "● Live" {
+			t.Errorf("state %q after losing the camera", c.State.Text)
+		}
+	})
+	h.be.lose(DeviceLost{ID: TestToneID, Err: errors.New("gone")})
+	h.do(func(c Controls) {
+		if !strings.Contains(c.DeviceLost.Text, "Microphone lost (Test tone): sending silence; the stream stays up.") ||
+			!strings.Contains(c.DeviceLost.Text, "Camera lost") {
+			t.Errorf("notice %q", c.DeviceLost.Text)
+		}
+	})
+}
+
+func TestReconnectsAndCongestionShown(t *testing.T) {
+	h, onEvent, live := newLiveHarness(t)
+	lost := fmt.Errorf("connection lost: %w", errors.New("broken pipe"))
+	onEvent(publish.Event{State: publish.StateReconnecting, Err: lost})
+	h.do(func(c Controls) {
+		if c.State.Text != "● Reconnecting… (#1)" {
+			t.Errorf("state %q", c.State.Text)
+		}
+		if !strings.Contains(c.Status.Text, "Connection lost (connection lost: broken pipe): reconnecting") {
+			t.Errorf("status %q", c.Status.Text)
+		}
+	})
+	onEvent(publish.Event{State: publish.StateLive})
+	onEvent(publish.Event{State: publish.StateReconnecting, Err: lost})
+	live.setStats(publish.Stats{State: publish.StateReconnecting, Reconnects: 2, TargetKbps: 1200, UserKbps: 2500,
+		Congestion: 0.45})
+	h.do(func(c Controls) {
+		if c.State.Text != "● Reconnecting… (#2)" {
+			t.Errorf("state %q at the second loss", c.State.Text)
+		}
+		h.s.tick()
+		st := h.s.stats
+		if got := []string{get(st.reconnects), get(st.target)}; fmt.Sprint(got) != "[2 1200 of 2500 kbps]" {
+			t.Errorf("reconnects and target %q", got)
+		}
+		if v := h.s.congestion.Value(); v != 0.45 || get(st.congestion) != " 45%" {
+			t.Errorf("congestion bar at %v, %q; want 0.45, 45%%", v, get(st.congestion))
+		}
+	})
+	onEvent(publish.Event{State: publish.StateLive})
+	live.setStats(publish.Stats{State: publish.StateLive, Reconnects: 2, TargetKbps: 2500, UserKbps: 2500})
+	h.do(func(c Controls) {
+		h.s.tick()
+		if c.State.Text != "● Live" || get(h.s.stats.target) != "2500 kbps" || h.s.congestion.Value() != 0 {
+			t.Errorf("back live: state %q, target %q, congestion %v", c.State.Text, get(h.s.stats.target), h.s.congestion.Value())
+		}
+	})
 }

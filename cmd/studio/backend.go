@@ -7,11 +7,13 @@ import (
 	"image"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"studio/capture"
 	"studio/capture/monitor"
 	"studio/capture/synth"
+	"studio/capture/tap"
 	"studio/encode/aac"
 	"studio/encode/h264"
 	"studio/publish"
@@ -35,6 +37,7 @@ type backend struct {
 	output  error            // why the audio output cannot play, found once
 	gen     int              // guarded by mu; counts previews
 	wg      sync.WaitGroup   // session watchers
+	onLost  atomic.Pointer[func(ui.DeviceLost)]
 }
 
 func newBackend(log *slog.Logger) *backend {
@@ -58,13 +61,17 @@ func keyOf(s ui.Settings) sourceKey {
 }
 
 // sources are an open camera and microphone with their taps, and the
-// goroutines that drain them while no encoder reads them.
+// goroutines that drain them while no encoder reads them. The backend's mu
+// guards the fields that change.
 type sources struct {
-	key       sourceKey
-	video     *videoTap
-	audio     *audioTap
-	stopDrain context.CancelFunc // nil when not draining
-	drained   sync.WaitGroup
+	key         sourceKey
+	video       capture.VideoSource // a tap.Video feeding preview
+	preview     *previewer
+	audio       *tap.AudioTap // levels, mute, and the monitor's subscription
+	levels      *levels
+	stopMonitor func()             // nil when not monitoring
+	stopDrain   context.CancelFunc // nil when not draining
+	drained     sync.WaitGroup
 }
 
 func (b *backend) Cameras() []ui.Source {
@@ -85,7 +92,23 @@ func (b *backend) SetMuted(muted bool) {
 	defer b.mu.Unlock()
 	b.muted = muted
 	if b.src != nil {
-		b.src.audio.muted.Store(muted)
+		b.src.audio.SetMuted(muted)
+	}
+}
+
+// OnDeviceLost sets the function told when an open camera or microphone
+// is lost.
+func (b *backend) OnDeviceLost(fn func(ui.DeviceLost)) { b.onLost.Store(&fn) }
+
+// lost reports a lost device: on stderr, and to the window.
+func (b *backend) lost(d ui.DeviceLost) {
+	if d.Camera {
+		warnf("camera lost (%v): sending a slate", d.Err)
+	} else {
+		warnf("microphone lost (%v): sending silence", d.Err)
+	}
+	if fn := b.onLost.Load(); fn != nil && *fn != nil {
+		(*fn)(d)
 	}
 }
 
@@ -114,16 +137,18 @@ func (b *backend) SetMonitor(on bool) error {
 	return nil
 }
 
-// applyMonitor points the audio tap at the player, if any. Called with mu
-// held.
+// applyMonitor subscribes the player, if any, to the audio tap. Called
+// with mu held.
 func (b *backend) applyMonitor() {
 	if b.src == nil {
 		return
 	}
-	if b.player != nil {
-		b.src.audio.setMonitor(b.player.Write)
-	} else {
-		b.src.audio.setMonitor(nil)
+	if b.src.stopMonitor != nil {
+		b.src.stopMonitor()
+		b.src.stopMonitor = nil
+	}
+	if p := b.player; p != nil {
+		b.src.stopMonitor = b.src.audio.Subscribe(func(samples []int16, _, _ int) { p.Write(samples) })
 	}
 }
 
@@ -132,29 +157,32 @@ func (b *backend) CPU() float64 { return b.cpu.sample() }
 // open opens the sources for s.
 func (b *backend) open(s ui.Settings) (*sources, error) {
 	clock := capture.NewClock()
-	video, err := openVideo(clock, s)
+	video, err := b.openVideo(clock, s)
 	if err != nil {
 		return nil, fmt.Errorf("camera: %w", err)
 	}
-	audio, err := openAudio(clock, s)
+	audio, err := b.openAudio(clock, s)
 	if err != nil {
 		_ = video.Close()
 		return nil, fmt.Errorf("microphone: %w", err)
 	}
-	src := &sources{key: keyOf(s), video: newVideoTap(video), audio: newAudioTap(audio)}
-	src.audio.muted.Store(b.muted)
+	src := &sources{key: keyOf(s), preview: newPreviewer(video.Props()), levels: &levels{}}
+	src.video = tap.Video(video, previewInterval, src.preview.tap)
+	src.audio = tap.Audio(audio, src.levels.add)
+	src.audio.SetMuted(b.muted)
 	return src, nil
 }
 
-func openVideo(clock *capture.Clock, s ui.Settings) (capture.VideoSource, error) {
+func (b *backend) openVideo(clock *capture.Clock, s ui.Settings) (capture.VideoSource, error) {
 	props := capture.VideoProps{Width: s.Width, Height: s.Height, FPS: s.FPS}
 	if s.CameraID == ui.TestPatternID || s.CameraID == "" {
 		return synth.NewPattern(clock, props)
 	}
-	return openCamera(clock, s.CameraID, props)
+	id := s.CameraID
+	return openCamera(clock, id, props, func(err error) { b.lost(ui.DeviceLost{Camera: true, ID: id, Err: err}) })
 }
 
-func openAudio(clock *capture.Clock, s ui.Settings) (capture.AudioSource, error) {
+func (b *backend) openAudio(clock *capture.Clock, s ui.Settings) (capture.AudioSource, error) {
 	props := capture.AudioProps{SampleRate: 48000, Channels: 2}
 	switch s.MicrophoneID {
 	case ui.TestToneID, "":
@@ -162,7 +190,8 @@ func openAudio(clock *capture.Clock, s ui.Settings) (capture.AudioSource, error)
 	case ui.SilenceID:
 		return synth.NewSilence(clock, props, 1024)
 	}
-	return openMicrophone(clock, s.MicrophoneID, props)
+	id := s.MicrophoneID
+	return openMicrophone(clock, id, props, func(err error) { b.lost(ui.DeviceLost{ID: id, Err: err}) })
 }
 
 // drain reads and drops frames so that the taps keep the preview going
@@ -204,7 +233,12 @@ func (src *sources) stop() {
 
 func (src *sources) close() {
 	src.stop()
+	if src.stopMonitor != nil {
+		src.stopMonitor()
+		src.stopMonitor = nil
+	}
 	_ = src.video.Close()
+	src.preview.close()
 	_ = src.audio.Close()
 }
 
@@ -231,8 +265,8 @@ func (b *backend) StartPreview(s ui.Settings, onFrame func(image.Image), onLevel
 		b.applyMonitor()
 		src.drain()
 	}
-	b.src.video.setCallback(onFrame)
-	b.src.audio.setCallback(onLevel)
+	b.src.preview.setCallback(onFrame)
+	b.src.levels.setCallback(onLevel)
 	b.gen++
 	return &preview{b: b, gen: b.gen}, nil
 }
@@ -253,8 +287,8 @@ func (p *preview) Close() error {
 		if b.gen != p.gen || b.src == nil {
 			return
 		}
-		b.src.video.setCallback(nil)
-		b.src.audio.setCallback(nil)
+		b.src.preview.setCallback(nil)
+		b.src.levels.setCallback(nil)
 		if b.session == nil {
 			b.src.close()
 			b.src = nil
@@ -299,6 +333,7 @@ func (b *backend) GoLive(s ui.Settings, onEvent func(publish.Event)) (ui.Live, e
 		return nil, err
 	}
 	b.session = sess
+	live := liveSession{sess}
 	b.wg.Add(1)
 	go func() {
 		defer b.wg.Done()
@@ -310,7 +345,21 @@ func (b *backend) GoLive(s ui.Settings, onEvent func(publish.Event)) (ui.Live, e
 			src.drain()
 		}
 	}()
-	return sess, nil
+	return live, nil
+}
+
+// liveSession is the window's ui.Live: a session whose recording the
+// window starts and stops by path while it streams.
+type liveSession struct{ *publish.Session }
+
+// StartRecording writes the stream from its next keyframe on to a new FLV
+// file at path.
+func (l liveSession) StartRecording(path string) error {
+	rec, err := flv.Create(path)
+	if err != nil {
+		return fmt.Errorf("recording: %w", err)
+	}
+	return l.Session.StartRecording(rec) // it owns rec, and closes it on error
 }
 
 // sessionConfig builds encoders on leases of src, and the recording and

@@ -198,10 +198,25 @@ func measureHeadless(t *testing.T, url string) {
 	cmd := exec.Command(os.Args[0], "-headless", "-url", url, "-size", "1280x720", "-fps", "30",
 		"-bitrate", "2500", "-duration", "30s")
 	cmd.Env = append(os.Environ(), "STUDIO_AS_MAIN=1")
+	if p := os.Getenv(profileEnv); p != "" {
+		// The window's profile is at p: keep it.
+		cmd.Env = append(cmd.Env, profileEnv+"="+p+".headless")
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	defer func() {
+		// SIGINT stops it cleanly, so that a CPU profile is complete.
+		_ = cmd.Process.Signal(syscall.SIGINT)
+		select {
+		case <-exited:
+		case <-time.After(15 * time.Second):
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+	}()
 	time.Sleep(3 * time.Second) // past connecting and the encoder's start
 	t.Logf("headless (720p30): %.1f%% of one core over 20 s", cpuOver(t, cmd.Process.Pid, 20*time.Second))
 }

@@ -31,23 +31,23 @@ func sourcesOf(devs []capture.Device) []ui.Source {
 }
 
 // openCamera opens a camera for the window, with failover: losing it puts
-// a slate on the stream.
-func openCamera(clock *capture.Clock, id string, props capture.VideoProps) (capture.VideoSource, error) {
+// a slate on the stream and calls onLost.
+func openCamera(clock *capture.Clock, id string, props capture.VideoProps, onLost func(error)) (capture.VideoSource, error) {
 	cam, err := device.OpenCamera(clock, id, props)
 	if err != nil {
 		return nil, fmt.Errorf("camera %q: %w", id, err)
 	}
-	return failover.Video(cam, clock, func(err error) { warnf("camera lost (%v): sending a slate", err) }), nil
+	return failover.Video(cam, clock, onLost), nil
 }
 
 // openMicrophone opens a microphone for the window, with failover: losing
-// it puts silence on the stream.
-func openMicrophone(clock *capture.Clock, id string, props capture.AudioProps) (capture.AudioSource, error) {
+// it puts silence on the stream and calls onLost.
+func openMicrophone(clock *capture.Clock, id string, props capture.AudioProps, onLost func(error)) (capture.AudioSource, error) {
 	mic, err := device.OpenMicrophone(clock, id, props)
 	if err != nil {
 		return nil, fmt.Errorf("microphone %q: %w", id, err)
 	}
-	return failover.Audio(mic, clock, func(err error) { warnf("microphone lost (%v): sending silence", err) }), nil
+	return failover.Audio(mic, clock, onLost), nil
 }
 
 // newMonitor returns a player for the microphone at 48 kHz stereo.

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"log/slog"
+	"os/exec"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -17,14 +19,18 @@ import (
 
 // TestWindowGoLiveToNginx drives the window with the real backend and the
 // Fyne test driver (no display): Custom destination on nginx-rtmp, test
-// pattern and tone, Go Live, 5 s live, Stop. nginx's recording must hold
-// those 5 s at the chosen size and rate, and decode without errors.
+// pattern and tone, Go Live, 5 s live with Record on for 3 s in the middle,
+// Stop. nginx's recording must hold those 5 s at the chosen size and rate,
+// and decode without errors; the local recording must hold the 3 s, start
+// with a keyframe and decode without errors.
 func TestWindowGoLiveToNginx(t *testing.T) {
 	n := testpeer.StartNginx(t)
 	a := test.NewTempApp(t)
+	recDir := t.TempDir()
+	a.Preferences().SetString("studio.record_dir", recDir)
 	real := newBackend(slog.New(slog.DiscardHandler))
 	defer real.Close(5 * time.Second)
-	be := &timedBackend{backend: real}
+	be := &timedBackend{backend: real, recorded: make(chan string, 2)}
 	w := test.NewWindow(nil)
 	defer w.Close()
 	s := ui.New(ui.Config{Backend: be, Keys: newKeyStore(t.TempDir()), Prefs: a.Preferences(), Window: w, Version: "e2e"})
@@ -57,18 +63,35 @@ func TestWindowGoLiveToNginx(t *testing.T) {
 		test.Tap(c.GoLive)
 	})
 	waitState(t, states, publish.StateLive, 20*time.Second)
-	time.Sleep(5 * time.Second) // 5 s of media: a duration, not an event
+	frames0 := s.PreviewFrames()
+	// Durations of media from here on, not waits for events.
+	time.Sleep(time.Second)
+	s.Do(func() { test.Tap(s.Controls().Record) })
+	path := waitRecorded(t, be.recorded, "the recording to start")
+	time.Sleep(3 * time.Second)
+	s.Do(func() {
+		c := s.Controls()
+		if c.GoLive.Text != "Stop" || c.Record.Text != "Stop recording" || !strings.Contains(c.Recording.Text, path) {
+			t.Errorf("recording while live: go live %q, record %q, recording line %q", c.GoLive.Text, c.Record.Text, c.Recording.Text)
+		}
+		test.Tap(c.Record)
+	})
+	waitRecorded(t, be.recorded, "the recording to stop")
+	time.Sleep(time.Second)
 	s.Do(func() {
 		c := s.Controls()
 		if c.GoLive.Text != "Stop" {
 			t.Errorf("while live the button says %q", c.GoLive.Text)
 		}
-		if s.PreviewFrames() < 5*15 {
-			t.Errorf("%d preview frames in 5 s, want at least 15 fps", s.PreviewFrames())
+		if f := s.PreviewFrames() - frames0; f < 5*15 {
+			t.Errorf("%d preview frames in 5 s, want at least 15 fps", f)
 		}
 		test.Tap(c.GoLive)
 	})
 	waitState(t, states, publish.StateStopped, 15*time.Second)
+	if n := be.calls(); n != 1 {
+		t.Errorf("%d sessions, want 1: recording must not restart the stream", n)
+	}
 
 	n.Stop(t)
 	recs := n.Recordings(t, key)
@@ -86,20 +109,83 @@ func TestWindowGoLiveToNginx(t *testing.T) {
 	if errs := testpeer.DecodeErrors(t, recs[0]); errs != "" {
 		t.Errorf("decoding the recording: %s", errs)
 	}
+
+	// The local recording: from Record to Stop recording, about 3 s, less
+	// the wait for the keyframe it starts with.
+	rec := testpeer.Probe(t, path)
+	recSpan := be.recordSpan().Seconds()
+	t.Logf("local recording %s: %.2f s, %d video frames, for %.2f s of Record", path, rec.Duration, rec.VideoFrames, recSpan)
+	if rec.VideoCodec != "h264" || rec.Width != 640 || rec.Height != 360 || rec.AudioCodec != "aac" {
+		t.Errorf("local recording: %s %dx%d and %s", rec.VideoCodec, rec.Width, rec.Height, rec.AudioCodec)
+	}
+	if rec.Duration < recSpan-0.5 || rec.Duration > recSpan+0.3 {
+		t.Errorf("local recording lasts %.2f s, want about %.2f s", rec.Duration, recSpan)
+	}
+	if frames := float64(rec.VideoFrames); frames < (recSpan-0.5)*30 || frames > (recSpan+0.3)*30 {
+		t.Errorf("local recording has %d video frames for %.2f s at 30 fps", rec.VideoFrames, recSpan)
+	}
+	if flags := firstVideoFlags(t, path); !strings.Contains(flags, "K") {
+		t.Errorf("local recording starts with a video packet flagged %q, want a keyframe", flags)
+	}
+	if errs := testpeer.DecodeErrors(t, path); errs != "" {
+		t.Errorf("decoding the local recording: %s", errs)
+	}
+}
+
+// firstVideoFlags returns ffprobe's flags of the first video packet in path
+// ("K" marks a keyframe).
+func firstVideoFlags(t *testing.T, path string) string {
+	t.Helper()
+	bin := testpeer.Require(t, "ffprobe")[0]
+	out, err := exec.Command(bin, "-v", "error", "-select_streams", "v:0", "-show_entries", "packet=flags",
+		"-read_intervals", "%+#1", "-of", "csv=p=0", path).Output()
+	if err != nil {
+		t.Fatalf("ffprobe %s: %v", path, err)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// waitRecorded waits for a recording to start or stop and returns its path.
+func waitRecorded(t *testing.T, ch <-chan string, what string) string {
+	t.Helper()
+	select {
+	case p := <-ch:
+		return p
+	case <-time.After(10 * time.Second):
+		t.Fatalf("timed out waiting for %s", what)
+		return ""
+	}
 }
 
 // timedBackend notes when the session starts and when Stop is called, so
-// that the test knows how much media the window sent.
+// that the test knows how much media the window sent, and likewise for the
+// recording.
 type timedBackend struct {
 	*backend
-	mu             sync.Mutex
-	started, stops time.Time
+	mu                sync.Mutex
+	started, stops    time.Time
+	recStart, recStop time.Time
+	sessions          int
+	recorded          chan string // the path, once a recording has started or stopped
+}
+
+func (b *timedBackend) calls() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.sessions
+}
+
+func (b *timedBackend) recordSpan() time.Duration {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.recStop.Sub(b.recStart)
 }
 
 func (b *timedBackend) GoLive(s ui.Settings, onEvent func(publish.Event)) (ui.Live, error) {
 	live, err := b.backend.GoLive(s, onEvent)
 	b.mu.Lock()
 	b.started = time.Now()
+	b.sessions++
 	b.mu.Unlock()
 	if err != nil {
 		return nil, err
@@ -116,6 +202,28 @@ func (b *timedBackend) span() time.Duration {
 type timedLive struct {
 	ui.Live
 	b *timedBackend
+}
+
+func (l timedLive) StartRecording(path string) error {
+	err := l.Live.StartRecording(path)
+	l.b.mu.Lock()
+	l.b.recStart = time.Now()
+	l.b.mu.Unlock()
+	if err == nil && l.b.recorded != nil {
+		l.b.recorded <- path
+	}
+	return err
+}
+
+func (l timedLive) StopRecording() error {
+	l.b.mu.Lock()
+	l.b.recStop = time.Now()
+	l.b.mu.Unlock()
+	err := l.Live.StopRecording()
+	if l.b.recorded != nil {
+		l.b.recorded <- ""
+	}
+	return err
 }
 
 func (l timedLive) Stop(ctx context.Context) error {
