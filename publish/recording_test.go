@@ -11,7 +11,7 @@ import (
 
 func TestRecordingStartsAndStopsWhileLive(t *testing.T) {
 	v, a := pacedFakes()
-	v.keyint = 1000 // no keyframe but the first and forced ones
+	v.keyint = 15 // a keyframe every half second
 	pub := &fakePublisher{wrote: make(chan struct{}, 1)}
 	s, err := Start(Config{Video: v, Audio: fakeAudio{a},
 		Dial: func(context.Context, func(Status)) (Publisher, error) { return pub, nil }})

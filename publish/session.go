@@ -418,7 +418,7 @@ type recRequest struct {
 var ErrRecording = errors.New("already recording")
 
 // StartRecording starts writing the stream to rec while the session runs,
-// beginning with a keyframe (which it asks the encoder for). The session
+// from the next keyframe on (within one keyframe interval). The session
 // owns rec from then on and closes it when the recording stops.
 func (s *Session) StartRecording(rec Publisher) error {
 	return s.askMux(rec)
@@ -460,8 +460,9 @@ func (s *Session) switchRecording(rec *recording, pub Publisher, info encode.Str
 			cancel()
 			return fmt.Errorf("starting the recording: %w", err)
 		}
+		// Waiting for the next keyframe (one keyframe interval at most)
+		// costs the live stream nothing; forcing one would.
 		rec.awaitKey = true
-		_ = s.cfg.Video.ForceKeyframe()
 	}
 	rec.pub = pub
 	s.recording.Store(true)
