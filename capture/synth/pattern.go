@@ -15,15 +15,19 @@ import (
 
 // Pattern is a capture.VideoSource that draws a moving test pattern: colour
 // bars over a luma ramp, both scrolling left every frame; below them a band
-// of luma noise that changes completely every frame; a bouncing orange box;
+// of luma noise that drifts, with one stripe in eight new every frame; a
+// bouncing orange box;
 // and, in the top-left corner, the frame counter (Seq) and the clock
 // (mm:ss.mmm of the frame's PTS) in a bitmap font about 5% of the picture
 // height, so a viewer can see stalls and dropped frames.
 //
 // The noise band (the bottom quarter) is there so that an encoder has real
 // work to do: without it the picture compresses to a few kbit/s at any
-// quality, and a rate controller cannot reach a streaming bitrate. The
-// content of each slot is deterministic.
+// quality, and a rate controller cannot reach a streaming bitrate. It
+// drifts smoothly, so that an encoder can predict most of it and no frame
+// looks like a scene cut (which would make it insert keyframes), and the
+// new stripe keeps detail to spend bits on. The content of each slot is
+// deterministic.
 //
 // Frame n of the timeline is due at start + n/FPS, where start is the clock
 // time of the first Read, and carries that time as its PTS. A reader that
@@ -150,8 +154,8 @@ func (p *Pattern) precompute() {
 	}
 	p.barsRows = even(h / 2)
 	p.noiseRows = even(h / 4)
-	// Offsets spread over noiseSlack rows, so the shift between two slots is
-	// almost never within an encoder's motion search range.
+	// The band drifts over noiseSlack rows of noise; new stripes come from
+	// anywhere in it.
 	const noiseSlack = 256
 	p.noise = make([]byte, w*(p.noiseRows+noiseSlack))
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -306,8 +310,16 @@ func (p *Pattern) render(img *image.YCbCr, slot int64, seq uint64, pts time.Dura
 		}
 		copy(img.Y[y*w:(y+1)*w], p.bgY[band][off:off+w])
 	}
-	noff := int(mix(uint64(slot)) % uint64(len(p.noise)-w*p.noiseRows+1))
+	slack := len(p.noise)/w - p.noiseRows
+	noff := bounce(slot, slack) * w
 	copy(img.Y[noiseTop*w:], p.noise[noff:noff+w*p.noiseRows])
+	// One stripe in eight is new each frame, from a jumping offset.
+	stripe := max(2, even(p.noiseRows/8))
+	sy := int(slot%8) * stripe
+	if sy+stripe <= p.noiseRows {
+		soff := int(mix(uint64(slot))%uint64(slack)) * w
+		copy(img.Y[(noiseTop+sy)*w:(noiseTop+sy+stripe)*w], p.noise[soff:soff+stripe*w])
+	}
 	for y := range ch {
 		band := 1
 		if 2*y < p.barsRows {
