@@ -20,6 +20,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -31,6 +32,9 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"studio/capture"
+	"studio/capture/synth"
 )
 
 var sigQuit = syscall.SIGQUIT
@@ -76,6 +80,7 @@ func main() {
 func mainErr() error {
 	var c config
 	var out, only, studioBin, tapOut, size string
+	var withPattern bool
 	flag.DurationVar(&c.Duration, "duration", 60*time.Second, "media duration of each run")
 	flag.IntVar(&c.Runs, "runs", 3, "runs of each publisher, alternating")
 	flag.StringVar(&size, "size", "1280x720", "video size `WxH`")
@@ -85,7 +90,8 @@ func mainErr() error {
 	flag.Float64Var(&c.KeyIntervalS, "keyint", 2, "keyframe interval, seconds")
 	flag.StringVar(&c.Preset, "preset", "veryfast", "x264 preset")
 	flag.StringVar(&out, "out", "bench-results", "directory for results.json and results.md")
-	flag.StringVar(&only, "only", "", "run only this publisher (ffmpeg or studio)")
+	flag.StringVar(&only, "only", "", "run only these publishers, comma-separated (ffmpeg, studio, ffmpeg-pattern)")
+	flag.BoolVar(&withPattern, "pattern", false, "also run ffmpeg-pattern: ffmpeg sending studio's own test pattern (raw frames, looped) instead of testsrc2, to separate the content's cost from the publisher's")
 	flag.StringVar(&studioBin, "studio", "", "studio binary to measure (default: build ./cmd/studio)")
 	flag.StringVar(&tapOut, "tap-out", "", "save the raw bytes the first studio run sent (handshake included) to this file, for testdata")
 	flag.Parse()
@@ -97,11 +103,16 @@ func mainErr() error {
 	}
 	c.DurationS = c.Duration.Seconds()
 	pubs := []string{"ffmpeg", "studio"}
+	if withPattern {
+		pubs = append(pubs, "ffmpeg-pattern")
+	}
 	if only != "" {
-		if only != "ffmpeg" && only != "studio" {
-			return fmt.Errorf("-only %q: want ffmpeg or studio", only)
+		pubs = strings.Split(only, ",")
+		for _, p := range pubs {
+			if p != "ffmpeg" && p != "studio" && p != "ffmpeg-pattern" {
+				return fmt.Errorf("-only %q: want ffmpeg, studio or ffmpeg-pattern, comma-separated", only)
+			}
 		}
-		pubs = []string{only}
 	}
 
 	tmp, err := os.MkdirTemp("", "studio-bench-")
@@ -118,7 +129,13 @@ func mainErr() error {
 			return fmt.Errorf("go build ./cmd/studio: %w", err)
 		}
 	}
-	if slicesContains(pubs, "ffmpeg") {
+	patternFile := filepath.Join(tmp, "pattern.yuv")
+	if slicesContains(pubs, "ffmpeg-pattern") {
+		if err := dumpPattern(patternFile, c); err != nil {
+			return err
+		}
+	}
+	if slicesContains(pubs, "ffmpeg") || slicesContains(pubs, "ffmpeg-pattern") {
 		if _, err := exec.LookPath("ffmpeg"); err != nil {
 			return fmt.Errorf("ffmpeg: %w", err)
 		}
@@ -134,7 +151,7 @@ func mainErr() error {
 	var runs []run
 	for i := range c.Runs {
 		for _, p := range pubs {
-			r, err := measure(p, i, c, ngx.Addr, studioBin, filepath.Join(tmp, "logs"), tapOut)
+			r, err := measure(p, i, c, ngx.Addr, studioBin, patternFile, filepath.Join(tmp, "logs"), tapOut)
 			if err != nil {
 				return fmt.Errorf("%s run %d: %w", p, i+1, err)
 			}
@@ -178,7 +195,7 @@ func slicesContains(s []string, v string) bool {
 }
 
 // command returns the publisher's command line for one run to url.
-func command(pub string, c config, studioBin, url string) *exec.Cmd {
+func command(pub string, c config, studioBin, patternFile, url string) *exec.Cmd {
 	if pub == "studio" {
 		cmd := exec.Command(studioBin, "-headless", "-url", url,
 			"-duration", c.Duration.String(),
@@ -193,8 +210,13 @@ func command(pub string, c config, studioBin, url string) *exec.Cmd {
 	// the bitrate by 25/fps, so in real time that is maxrate = bitrate and
 	// a buffer of 2 × bitrate × 25/fps kbit. Match it.
 	buf := int(float64(2*c.BitrateKbps)*25/float64(c.FPS) + 0.5)
-	return exec.Command("ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error",
-		"-re", "-f", "lavfi", "-i", fmt.Sprintf("testsrc2=size=%dx%d:rate=%d", c.Width, c.Height, c.FPS),
+	video := []string{"-re", "-f", "lavfi", "-i", fmt.Sprintf("testsrc2=size=%dx%d:rate=%d", c.Width, c.Height, c.FPS)}
+	if pub == "ffmpeg-pattern" {
+		video = []string{"-re", "-stream_loop", "-1", "-f", "rawvideo", "-pix_fmt", "yuv420p",
+			"-s", fmt.Sprintf("%dx%d", c.Width, c.Height), "-r", fmt.Sprint(c.FPS), "-i", patternFile}
+	}
+	args := append([]string{"-hide_banner", "-nostdin", "-loglevel", "error"}, video...)
+	return exec.Command("ffmpeg", append(args,
 		"-re", "-f", "lavfi", "-i", "sine=frequency=1000:sample_rate=48000",
 		"-t", fmt.Sprintf("%g", c.Duration.Seconds()),
 		"-map", "0:v", "-map", "1:a",
@@ -202,12 +224,12 @@ func command(pub string, c config, studioBin, url string) *exec.Cmd {
 		"-b:v", fmt.Sprintf("%dk", c.BitrateKbps), "-maxrate", fmt.Sprintf("%dk", c.BitrateKbps), "-bufsize", fmt.Sprintf("%dk", buf),
 		"-g", fmt.Sprint(int(float64(c.FPS)*c.KeyIntervalS+0.5)),
 		"-c:a", "aac", "-b:a", fmt.Sprintf("%dk", c.AudioKbps), "-ac", "2", "-ar", "48000",
-		"-f", "flv", url)
+		"-f", "flv", url)...)
 }
 
 // measure runs one publisher through a fresh relay and returns what it cost
 // and what the server received.
-func measure(pub string, i int, c config, upstream, studioBin, logDir, tapOut string) (run, error) {
+func measure(pub string, i int, c config, upstream, studioBin, patternFile, logDir, tapOut string) (run, error) {
 	r := run{Publisher: pub, Index: i + 1, Load1: load1()}
 	rl, err := newRelay(upstream)
 	if err != nil {
@@ -217,7 +239,7 @@ func measure(pub string, i int, c config, upstream, studioBin, logDir, tapOut st
 		rl.tap.save = true
 	}
 	url := fmt.Sprintf("rtmp://%s/live/%s-%d", rl.Addr(), pub, i+1)
-	cmd := command(pub, c, studioBin, url)
+	cmd := command(pub, c, studioBin, patternFile, url)
 	if err := os.MkdirAll(logDir, 0o755); err != nil {
 		return r, err
 	}
@@ -319,4 +341,46 @@ func load1() float64 {
 	var l float64
 	fmt.Sscan(loadavg(), &l)
 	return l
+}
+
+// patternSeconds is how much of studio's test pattern ffmpeg-pattern loops.
+const patternSeconds = 3
+
+// dumpPattern writes patternSeconds of studio's test pattern, as studio
+// renders it, to path as raw I420.
+func dumpPattern(path string, c config) error {
+	pat, err := synth.NewPattern(capture.NewClock(), capture.VideoProps{Width: c.Width, Height: c.Height, FPS: c.FPS}, synth.Unpaced())
+	if err != nil {
+		return fmt.Errorf("test pattern: %w", err)
+	}
+	defer pat.Close()
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("test pattern: %w", err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	ySize, cSize := c.Width*c.Height, c.Width*c.Height/4
+	for range patternSeconds * c.FPS {
+		fr, err := pat.Read(context.Background())
+		if err != nil {
+			f.Close()
+			return fmt.Errorf("test pattern: %w", err)
+		}
+		img := fr.Image
+		for _, plane := range [][]byte{img.Y[:ySize], img.Cb[:cSize], img.Cr[:cSize]} {
+			if _, err := w.Write(plane); err != nil {
+				f.Close()
+				return fmt.Errorf("test pattern: %w", err)
+			}
+		}
+		fr.Release()
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return fmt.Errorf("test pattern: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("test pattern: %w", err)
+	}
+	return nil
 }

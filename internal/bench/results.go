@@ -5,13 +5,17 @@ import (
 	"strings"
 )
 
+// publishers in table order: ffmpeg sends testsrc2, ffmpeg-pattern sends
+// studio's own test pattern.
+var publishers = []string{"ffmpeg", "studio", "ffmpeg-pattern"}
+
 // results is everything one invocation measured.
 type results struct {
 	Config  config             `json:"config"`
 	Machine machine            `json:"machine"`
 	Runs    []run              `json:"runs"`
-	Median  map[string]summary `json:"median"`          // by publisher
-	Ratio   *summary           `json:"ratio,omitempty"` // studio / ffmpeg, of the medians
+	Median  map[string]summary `json:"median"` // by publisher
+	Ratio   map[string]summary `json:"ratio"`  // "studio/ffmpeg" (and "studio/ffmpeg-pattern"), of the medians
 }
 
 // summary holds the figures the table shows, for one publisher (medians
@@ -33,8 +37,8 @@ type summary struct {
 }
 
 func buildResults(c config, m machine, runs []run) results {
-	res := results{Config: c, Machine: m, Runs: runs, Median: map[string]summary{}}
-	for _, pub := range []string{"ffmpeg", "studio"} {
+	res := results{Config: c, Machine: m, Runs: runs, Median: map[string]summary{}, Ratio: map[string]summary{}}
+	for _, pub := range publishers {
 		var col [13][]float64
 		for _, r := range runs {
 			if r.Publisher != pub {
@@ -54,9 +58,12 @@ func buildResults(c config, m machine, runs []run) results {
 		}
 		res.Median[pub] = s
 	}
-	f, okF := res.Median["ffmpeg"]
 	st, okS := res.Median["studio"]
-	if okF && okS {
+	for _, base := range []string{"ffmpeg", "ffmpeg-pattern"} {
+		f, ok := res.Median[base]
+		if !ok || !okS {
+			continue
+		}
 		var r summary
 		fp, sp, rp := f.fieldPtrs(), st.fieldPtrs(), r.fieldPtrs()
 		for i := range rp {
@@ -64,7 +71,7 @@ func buildResults(c config, m machine, runs []run) results {
 				*rp[i] = *sp[i] / *fp[i]
 			}
 		}
-		res.Ratio = &r
+		res.Ratio["studio/"+base] = r
 	}
 	return res
 }
@@ -91,13 +98,15 @@ func (res results) markdown() string {
 		}
 		b.WriteString("\n")
 	}
-	for _, pub := range []string{"ffmpeg", "studio"} {
+	for _, pub := range publishers {
 		if s, ok := res.Median[pub]; ok {
 			row(pub, s, "%.1f")
 		}
 	}
-	if res.Ratio != nil {
-		row("studio/ffmpeg", *res.Ratio, "%.2f")
+	for _, base := range []string{"ffmpeg", "ffmpeg-pattern"} {
+		if r, ok := res.Ratio["studio/"+base]; ok {
+			row("studio/"+base, r, "%.2f")
+		}
 	}
 	b.WriteString("\nRuns in order:\n\n| run | load1 | CPU s | peak RSS MB | first frame ms | video kbit/s | audio kbit/s | delay p50 ms | delay p99 ms | delay max ms | frames |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|\n")
