@@ -111,6 +111,11 @@ func runSession(b *testing.B, v encode.VideoEncoder, a encode.AudioEncoder, fram
 		Video:    v,
 		Audio:    a,
 		Duration: time.Duration(frames) * frameDur,
+		// The encoders here run faster than real time: a queue measured in
+		// media time would drop video, and adaptive bitrate would change
+		// what x264 does, so that the comparison would be unfair.
+		QueueLimit: time.Hour,
+		Adaptive:   publish.AdaptivePolicy{Disabled: true},
 		OnEvent: func(ev publish.Event) {
 			if ev.Err != nil && evErr == nil {
 				evErr = ev.Err
