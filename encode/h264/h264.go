@@ -112,11 +112,12 @@ func (c Config) KeyIntervalFrames() int {
 }
 
 // x264Bias is how far x264's average-bitrate mode, as the mediadevices
-// binding sets it up, runs over its target on our content: about 3% in the
-// long run and 10% over the first seconds (measured at 360p30 and 720p30).
-// A closed loop does not help: each bitrate change through the binding also
-// loosens its VBV, and the rate then swings by ±40%.
-const x264Bias = 1.05
+// binding sets it up, runs over its target on our content: about 1% over a
+// minute, 3 to 4% over 10 to 20 s and 10% over the first seconds (measured
+// at 360p30 and 720p30). A closed loop does not help: each bitrate change
+// through the binding also loosens its VBV, and the rate then swings by
+// ±40%.
+const x264Bias = 1.03
 
 // x264Bitrate returns the bitrate, in bit/s, to give x264 so that its rate
 // control, which assumes 25 fps, produces kbps at fps.

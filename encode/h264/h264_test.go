@@ -443,9 +443,9 @@ func TestNewValidates(t *testing.T) {
 	if got := (Config{FPS: 30, KeyInterval: time.Millisecond}).KeyIntervalFrames(); got != 1 {
 		t.Errorf("KeyIntervalFrames = %d", got)
 	}
-	// 2500 × 25/30 (x264 assumes 25 fps) / 1.05 (its bias), in bit/s.
-	if got := x264Bitrate(2500, 30); got != 1984000 {
-		t.Errorf("x264Bitrate(2500, 30) = %d, want 1984000", got)
+	// 2500 × 25/30 (x264 assumes 25 fps) / 1.03 (its bias), in bit/s.
+	if got := x264Bitrate(2500, 30); got != 2023000 {
+		t.Errorf("x264Bitrate(2500, 30) = %d, want 2023000", got)
 	}
 }
 
