@@ -128,7 +128,7 @@ func (c *rateController) update(now time.Time, delay time.Duration, deliveryKbps
 			c.ceiling = 0
 		case c.ceiling > 0 && next > c.ceiling:
 			// Past what the link last carried, probe in small steps.
-			next = min(next, max(c.target*105/100, c.target+10))
+			next = min(next, max(c.target*110/100, c.target+10))
 		}
 		if next <= c.target {
 			return c.target, false
