@@ -96,8 +96,12 @@ func (c *rateController) update(now time.Time, delay time.Duration, deliveryKbps
 		link := sentKbps
 		if deliveryKbps > 0 {
 			link = deliveryKbps
+			c.ceiling = max(floor, int(link-audioKbps))
+		} else if c.ceiling == 0 {
+			// Without a measure of the link, what was sent is the best
+			// guess; a later measure replaces it.
+			c.ceiling = max(floor, int(link-audioKbps))
 		}
-		c.ceiling = max(floor, int(link-audioKbps))
 		// Headroom so that the queues drain; at least a 20% cut, since the
 		// queue grew at the current rate; never more than halving at once.
 		fit := int(link*0.85 - audioKbps)

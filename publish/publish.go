@@ -88,6 +88,9 @@ type Link struct {
 	// DeliveryKbps is the rate at which the server acknowledged data
 	// lately: the throughput the link really delivers when it is busy.
 	DeliveryKbps float64
+	// AppLimited means DeliveryKbps was measured while less was sent than
+	// the link could carry, so that it understates the link.
+	AppLimited bool
 }
 
 // Queued is the delay that queues along the path add now.

@@ -105,7 +105,9 @@ type Stats struct {
 	// delivery rate where it reports one, else what was sent over the
 	// last second (audio and video).
 	EstimateKbps float64
-	// DeliveryKbps is the transport's own measure of it, 0 where unknown.
+	// DeliveryKbps is the transport's own measure of it, 0 where unknown or
+	// where the last sample was taken while sending less than the link
+	// could carry.
 	DeliveryKbps float64
 	// RTT is the connection's smoothed round-trip time, and LinkDelay how
 	// much of it queues along the path add; both zero where unknown.
@@ -312,7 +314,7 @@ func (s *Session) Stats() Stats {
 	if src := s.link.Load(); src != nil {
 		if l, ok := src.r.Link(); ok {
 			st.RTT, st.LinkDelay = l.RTT, l.Queued()
-			if l.DeliveryKbps > 0 {
+			if l.DeliveryKbps > 0 && !l.AppLimited {
 				st.DeliveryKbps, st.EstimateKbps = l.DeliveryKbps, l.DeliveryKbps
 			}
 		}

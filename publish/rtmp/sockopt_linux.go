@@ -5,6 +5,7 @@ import (
 	"net"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -60,5 +61,13 @@ func linkInfo(tc *net.TCPConn) (publish.Link, bool) {
 		RTT:          time.Duration(info.Rtt) * time.Microsecond,
 		MinRTT:       time.Duration(info.Min_rtt) * time.Microsecond,
 		DeliveryKbps: float64(info.Delivery_rate) * 8 / 1000,
+		AppLimited:   appLimited(info),
 	}, true
+}
+
+// appLimited reads tcpi_delivery_rate_app_limited, bit 0 of the byte at
+// offset 7 of struct tcp_info (after tcpi_options and the window scales).
+// x/sys/unix leaves that byte as padding, but the kernel fills it.
+func appLimited(info *unix.TCPInfo) bool {
+	return *(*uint8)(unsafe.Add(unsafe.Pointer(info), 7))&1 != 0
 }

@@ -37,3 +37,47 @@ func TestTuneSocketSetsKernelOptions(t *testing.T) {
 		t.Errorf("TCP_USER_TIMEOUT %d ms, TCP_NOTSENT_LOWAT %d; want 8000 and %d", userTimeout, lowat, 32<<10)
 	}
 }
+
+func TestLinkInfoReadsTheKernel(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			close(accepted)
+			return
+		}
+		accepted <- c
+	}()
+	c, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	peer := <-accepted
+	if peer == nil {
+		t.Fatal("accept failed")
+	}
+	defer peer.Close()
+	// An idle connection that sent a little: delivery is app-limited.
+	if _, err := c.Write(make([]byte, 1000)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := peer.Read(make([]byte, 1000)); err != nil {
+		t.Fatal(err)
+	}
+	info, ok := linkInfo(c.(*net.TCPConn))
+	if !ok {
+		t.Fatal("no TCP_INFO")
+	}
+	if info.RTT <= 0 || info.MinRTT <= 0 || info.MinRTT > info.RTT {
+		t.Errorf("RTT %v, min %v", info.RTT, info.MinRTT)
+	}
+	if !info.AppLimited {
+		t.Error("a connection that sends 1000 bytes and idles is not reported app-limited")
+	}
+}
