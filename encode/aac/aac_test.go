@@ -21,6 +21,7 @@ import (
 	"studio/capture"
 	"studio/capture/synth"
 	"studio/encode"
+	"studio/encode/encodetest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -328,34 +329,7 @@ func TestCloseAndCancel(t *testing.T) {
 	for range 2 {
 		readPacket(t, e).Release()
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	errc := make(chan error, 1)
-	go func() {
-		p, err := e.ReadPacket(ctx)
-		p.Release()
-		errc <- err
-	}()
-	cancel()
-	if err := waitErr(t, errc); !errors.Is(err, context.Canceled) {
-		t.Errorf("ReadPacket after cancel = %v", err)
-	}
-	go func() {
-		p, err := e.ReadPacket(context.Background())
-		p.Release()
-		errc <- err
-	}()
-	if err := e.Close(); err != nil {
-		t.Errorf("Close = %v", err)
-	}
-	if err := waitErr(t, errc); !errors.Is(err, encode.ErrClosed) {
-		t.Errorf("ReadPacket blocked across Close = %v", err)
-	}
-	if err := e.Close(); err != nil {
-		t.Errorf("second Close = %v", err)
-	}
-	if _, err := e.ReadPacket(context.Background()); !errors.Is(err, encode.ErrClosed) {
-		t.Errorf("ReadPacket after Close = %v", err)
-	}
+	encodetest.CloseAndCancel(t, e)
 }
 
 // A paced source: Close unblocks a ReadPacket waiting for the next frame.
@@ -374,19 +348,8 @@ func TestCloseUnblocksPacedSource(t *testing.T) {
 		}
 	}()
 	e.Close()
-	if err := waitErr(t, errc); !errors.Is(err, encode.ErrClosed) {
+	if err := encodetest.WaitErr(t, errc); !errors.Is(err, encode.ErrClosed) {
 		t.Errorf("ReadPacket across Close = %v", err)
-	}
-}
-
-func waitErr(t *testing.T, errc <-chan error) error {
-	t.Helper()
-	select {
-	case err := <-errc:
-		return err
-	case <-time.After(10 * time.Second):
-		t.Fatal("ReadPacket did not return")
-		return nil
 	}
 }
 

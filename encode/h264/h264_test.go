@@ -25,6 +25,7 @@ import (
 	"studio/capture"
 	"studio/capture/synth"
 	"studio/encode"
+	"studio/encode/encodetest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -468,52 +469,12 @@ func TestCloseAndCancel(t *testing.T) {
 	// One frame per second: the second ReadPacket blocks in the source.
 	e := newEncoder(t, newPattern(t, 320, 180, 1), Config{})
 	readPacket(t, e).Release()
-
-	ctx, cancel := context.WithCancel(context.Background())
-	errc := make(chan error, 1)
-	go func() {
-		p, err := e.ReadPacket(ctx)
-		p.Release()
-		errc <- err
-	}()
-	cancel()
-	if err := waitErr(t, errc); !errors.Is(err, context.Canceled) {
-		t.Errorf("ReadPacket after cancel = %v", err)
-	}
-
-	go func() {
-		p, err := e.ReadPacket(context.Background())
-		p.Release()
-		errc <- err
-	}()
-	if err := e.Close(); err != nil {
-		t.Errorf("Close = %v", err)
-	}
-	if err := waitErr(t, errc); !errors.Is(err, encode.ErrClosed) {
-		t.Errorf("ReadPacket blocked across Close = %v", err)
-	}
-	if err := e.Close(); err != nil {
-		t.Errorf("second Close = %v", err)
-	}
-	if _, err := e.ReadPacket(context.Background()); !errors.Is(err, encode.ErrClosed) {
-		t.Errorf("ReadPacket after Close = %v", err)
-	}
+	encodetest.CloseAndCancel(t, e)
 	if err := e.SetBitrate(1000); !errors.Is(err, encode.ErrClosed) {
 		t.Errorf("SetBitrate after Close = %v", err)
 	}
 	if err := e.ForceKeyframe(); !errors.Is(err, encode.ErrClosed) {
 		t.Errorf("ForceKeyframe after Close = %v", err)
-	}
-}
-
-func waitErr(t *testing.T, errc <-chan error) error {
-	t.Helper()
-	select {
-	case err := <-errc:
-		return err
-	case <-time.After(10 * time.Second):
-		t.Fatal("ReadPacket did not return")
-		return nil
 	}
 }
 
