@@ -27,7 +27,20 @@ var font = map[byte][glyphH]uint8{
 	' ': {},
 }
 
-// glyphSet holds every glyph of font pre-rendered at one scale as luma rows
+// allGlyphs returns the digits and punctuation of font and the capitals of
+// letters in one map.
+func allGlyphs() map[byte][glyphH]uint8 {
+	all := make(map[byte][glyphH]uint8, len(font)+len(letters))
+	for c, bits := range font {
+		all[c] = bits
+	}
+	for c, bits := range letters {
+		all[c] = bits
+	}
+	return all
+}
+
+// glyphSet holds every glyph of font and letters pre-rendered at one scale as luma rows
 // (cellW×scale bytes wide, glyphH×scale rows), so drawing a character is a
 // handful of row copies.
 type glyphSet struct {
@@ -39,7 +52,7 @@ type glyphSet struct {
 
 func newGlyphSet(scale int, on, off byte) *glyphSet {
 	g := &glyphSet{scale: scale, w: cellW * scale, h: glyphH * scale}
-	for c, bits := range font {
+	for c, bits := range allGlyphs() {
 		px := make([]byte, g.w*g.h)
 		for y := 0; y < g.h; y++ {
 			row := bits[y/scale]

@@ -27,7 +27,7 @@ type Slate struct {
 
 	bandY, bandH int    // luma rows [bandY, bandY+bandH) hold the band (even)
 	band         []byte // the band's luma with the message drawn, w×bandH
-	clockGlyphs  *slateGlyphs
+	clockGlyphs  *glyphSet
 	clockX       int // top-left of the clock line
 	clockY       int
 	text         [24]byte // scratch for the clock line; Read is not concurrent
@@ -64,10 +64,10 @@ func NewSlate(clock *capture.Clock, props capture.VideoProps, message string, op
 		bandH:       bandH,
 		bandY:       even((h - bandH) / 2),
 		band:        fill(w*bandH, 16),
-		clockGlyphs: newSlateGlyphs(clockScale, 235, 16),
+		clockGlyphs: newGlyphSet(clockScale, 235, 16),
 		neutral:     fill(w/2, 128),
 	}
-	g := newSlateGlyphs(scale, 235, 16)
+	g := newGlyphSet(scale, 235, 16)
 	x0 := (w - len(msg)*g.w + scale) / 2 // the last cell's spacing column does not count
 	for i, c := range msg {
 		g.draw(s.band, w, bandH, x0+i*g.w, pad, c)
@@ -116,48 +116,4 @@ func (s *Slate) formatClock(d time.Duration) []byte {
 	return append(s.text[:0], byte('0'+mins/10), byte('0'+mins%10), ':',
 		byte('0'+sec/10), byte('0'+sec%10), '.',
 		byte('0'+milli/100), byte('0'+milli/10%10), byte('0'+milli%10))
-}
-
-// slateGlyphs is the font (font.go and letters.go) pre-rendered at one
-// scale, like glyphSet, with one column of spacing per cell.
-type slateGlyphs struct {
-	w, h int
-	rows [256][]byte
-}
-
-func newSlateGlyphs(scale int, on, off byte) *slateGlyphs {
-	g := &slateGlyphs{w: cellW * scale, h: glyphH * scale}
-	render := func(c byte, bits [glyphH]uint8) {
-		px := make([]byte, g.w*g.h)
-		for y := range g.h {
-			row := bits[y/scale]
-			for x := range g.w {
-				v := off
-				if gx := x / scale; gx < glyphW && row&(1<<(glyphW-1-gx)) != 0 {
-					v = on
-				}
-				px[y*g.w+x] = v
-			}
-		}
-		g.rows[c] = px
-	}
-	for c, bits := range font {
-		render(c, bits)
-	}
-	for c, bits := range letters {
-		render(c, bits)
-	}
-	return g
-}
-
-// draw copies glyph c into plane (stride w, h rows) at (x0, y0), clipped.
-func (g *slateGlyphs) draw(plane []byte, w, h, x0, y0 int, c byte) {
-	px := g.rows[c]
-	if px == nil || x0 >= w || y0 >= h || x0 < 0 || y0 < 0 {
-		return
-	}
-	n := min(g.w, w-x0)
-	for y := 0; y < g.h && y0+y < h; y++ {
-		copy(plane[(y0+y)*w+x0:(y0+y)*w+x0+n], px[y*g.w:y*g.w+n])
-	}
 }
