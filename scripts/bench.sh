@@ -11,6 +11,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export LANG=C.UTF-8
+# go-aac's SIMD kernels, as every build of studio uses (see README).
+export GOFLAGS="${GOFLAGS:+$GOFLAGS }-tags=goaac_simd"
 
 if [[ ${1:-} == --go ]]; then
   shift

@@ -7,6 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh --test
 export LANG=C.UTF-8
+# go-aac's SIMD kernels: byte-identical output, about 20% less CPU for AAC.
+export GOFLAGS="${GOFLAGS:+$GOFLAGS }-tags=goaac_simd"
 # Without CI set, a missing peer skips its test instead of failing it.
 export CI=${CI:-}
 

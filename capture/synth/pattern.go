@@ -13,21 +13,21 @@ import (
 	"studio/internal/freelist"
 )
 
-// Pattern is a capture.VideoSource that draws a moving test pattern: colour
-// bars over a luma ramp, both scrolling left every frame; below them a band
-// of luma noise that drifts, with one stripe in eight new every frame; a
-// bouncing orange box;
-// and, in the top-left corner, the frame counter (Seq) and the clock
-// (mm:ss.mmm of the frame's PTS) in a bitmap font about 5% of the picture
-// height, so a viewer can see stalls and dropped frames.
+// Pattern is a capture.VideoSource that draws a moving test pattern over a
+// still background: colour bars in the top half, a luma ramp below them and
+// a band of luma noise in the bottom quarter. On top of that, one stripe of
+// the noise band (a sixteenth of it) is new every frame, the stripe moving
+// down the band; an orange box bounces around the picture; and, in the
+// top-left corner, the frame counter (Seq) and the clock (mm:ss.mmm of the
+// frame's PTS) are drawn in a bitmap font about 5% of the picture height,
+// so a viewer can see stalls and dropped frames.
 //
-// The noise band (the bottom quarter) is there so that an encoder has real
-// work to do: without it the picture compresses to a few kbit/s at any
-// quality, and a rate controller cannot reach a streaming bitrate. It
-// drifts smoothly, so that an encoder can predict most of it and no frame
-// looks like a scene cut (which would make it insert keyframes), and the
-// new stripe keeps detail to spend bits on. The content of each slot is
-// deterministic.
+// The noise band is there so that an encoder has real work to do: without
+// it the picture compresses to a few kbit/s at any quality, and a rate
+// controller cannot reach a streaming bitrate. The rest of the picture stays
+// still, as a camera's mostly does, so an encoder spends its effort on the
+// parts that change, and no frame looks like a scene cut (which would make
+// it insert keyframes). The content of each slot is deterministic.
 //
 // Frame n of the timeline is due at start + n/FPS, where start is the clock
 // time of the first Read, and carries that time as its PTS. A reader that
@@ -37,7 +37,8 @@ import (
 //
 // Frames are I420 with YStride = Width and CStride = Width/2, the three
 // planes in one contiguous buffer. They are reused after Release, and Read
-// does not allocate once enough frames are in circulation.
+// does not allocate once enough frames are in circulation. A reused buffer
+// is brought up to date by redrawing only what moved.
 //
 // Read must not be called concurrently with itself; Close may be called from
 // any goroutine, any number of times.
@@ -48,24 +49,21 @@ type Pattern struct {
 	pace    pacer
 
 	// Fixed at construction.
-	bgY          [2][]byte // bars, ramp: two periods of the luma row
-	bgCb, bgCr   [2][]byte // the same for chroma (half width)
-	barsRows     int       // luma rows [0, barsRows) show the bars,
-	noiseRows    int       // the last noiseRows rows noise, and those between the ramp
-	noise        []byte    // noise luma; a slot shows noiseRows×w of it from a pseudo-random offset
-	speed        int       // background scroll, luma pixels per slot (even)
-	boxSize      int       // side of the moving box (even)
-	boxVX, boxVY int       // box speed, pixels per slot (even)
-	boxY         []byte    // one luma row of the box colour
-	boxCb, boxCr []byte    // one chroma row of the box colour
+	bg           []byte // the still background, I420 in one buffer like a frame
+	noiseTop     int    // first luma row of the noise band
+	noiseRows    int    // height of the noise band (even)
+	stripeRows   int    // height of the new stripe (even)
+	noise        []byte // noise luma; a new stripe comes from a pseudo-random row of it
+	boxSize      int    // side of the moving box (even)
+	boxVX, boxVY int    // box speed, pixels per slot (even)
+	boxY         []byte // one luma row of the box colour
+	boxCb, boxCr []byte // one chroma row of the box colour
 	glyphs       *glyphSet
-	textX, textY int    // top-left of the first text line
-	panelX       int    // top-left of the text panel (even)
-	panelY       int    // top-left of the text panel (even)
-	panelW       int    // text panel size, even, inside the picture
-	panelH       int    // text panel size, even, inside the picture
-	panelRowY    []byte // one luma row of the panel colour (black)
-	panelRowC    []byte // one chroma row of neutral chroma
+	textX, textY int // top-left of the first text line
+	panelX       int // top-left of the text panel (even)
+	panelY       int // top-left of the text panel (even)
+	panelW       int // text panel size, even, inside the picture
+	panelH       int // text panel size, even, inside the picture
 
 	mu      sync.Mutex // serialises Read; guards the fields below
 	started bool
@@ -78,9 +76,16 @@ type Pattern struct {
 }
 
 type patternBuf struct {
+	buf   []byte // img's three planes
 	img   image.YCbCr
 	frame capture.VideoFrame
 	rel   func()
+
+	// What the last render drew over the background; drawn is false until
+	// the first render.
+	drawn        bool
+	boxX, boxYPx int // top-left of the box
+	stripeY      int // first luma row of the new stripe, -1 if none
 }
 
 // NewPattern returns a test pattern source of props.Width × props.Height at
@@ -129,43 +134,57 @@ func fill(n int, v byte) []byte {
 // precompute builds everything that does not change from frame to frame.
 func (p *Pattern) precompute() {
 	w, h, fps := p.props.Width, p.props.Height, p.props.FPS
-	cw := w / 2
+	cw, ch := w/2, h/2
+	ySize, cSize := w*h, cw*ch
+	p.bg = make([]byte, ySize+2*cSize)
+	bgY, bgCb, bgCr := p.bg[:ySize], p.bg[ySize:ySize+cSize], p.bg[ySize+cSize:]
 
-	// Background rows, two periods long so that a scrolled row is a slice.
+	// Bars over a ramp over noise.
 	bars := [8][3]byte{
 		ycc(191, 191, 191), ycc(191, 191, 0), ycc(0, 191, 191), ycc(0, 191, 0),
 		ycc(191, 0, 191), ycc(191, 0, 0), ycc(0, 0, 191), ycc(16, 16, 16),
 	}
-	for i := range 2 {
-		p.bgY[i] = make([]byte, 2*w)
-		p.bgCb[i] = make([]byte, 2*cw)
-		p.bgCr[i] = make([]byte, 2*cw)
-	}
-	for x := range 2 * w {
-		xx := x % w
-		p.bgY[0][x] = bars[xx*8/w][0]
-		p.bgY[1][x] = byte(16 + xx*219/(w-1))
-	}
-	for cx := range 2 * cw {
-		xx := (2 * cx) % w
-		c := bars[xx*8/w]
-		p.bgCb[0][cx], p.bgCr[0][cx] = c[1], c[2]
-		p.bgCb[1][cx], p.bgCr[1][cx] = 128, 128
-	}
-	p.barsRows = even(h / 2)
+	barsRows := even(h / 2)
 	p.noiseRows = even(h / 4)
-	// The band drifts over noiseSlack rows of noise; new stripes come from
-	// anywhere in it.
+	p.noiseTop = h - p.noiseRows
+	p.stripeRows = max(2, even(p.noiseRows/16))
+	for x := range w {
+		bgY[x] = bars[x*8/w][0]
+		bgY[barsRows*w+x] = byte(16 + x*219/(w-1))
+	}
+	for y := 1; y < p.noiseTop; y++ {
+		src := 0
+		if y >= barsRows {
+			src = barsRows
+		}
+		if y != src {
+			copy(bgY[y*w:(y+1)*w], bgY[src*w:(src+1)*w])
+		}
+	}
+	for cx := range cw {
+		c := bars[2*cx*8/w]
+		bgCb[cx], bgCr[cx] = c[1], c[2]
+	}
+	for y := range ch {
+		if 2*y < barsRows {
+			copy(bgCb[y*cw:(y+1)*cw], bgCb[:cw])
+			copy(bgCr[y*cw:(y+1)*cw], bgCr[:cw])
+		} else {
+			clear128(bgCb[y*cw : (y+1)*cw])
+			clear128(bgCr[y*cw : (y+1)*cw])
+		}
+	}
+	// New stripes come from anywhere in noiseSlack rows past the band's own.
 	const noiseSlack = 256
 	p.noise = make([]byte, w*(p.noiseRows+noiseSlack))
 	rng := rand.New(rand.NewPCG(1, 2))
 	for i := range p.noise {
 		p.noise[i] = byte(16 + rng.IntN(220))
 	}
-	p.speed = max(2, even(w/(4*fps)))
+	copy(bgY[p.noiseTop*w:], p.noise[:p.noiseRows*w])
 
 	// The moving box.
-	p.boxSize = max(2, even(h/6))
+	p.boxSize = max(2, even(min(w, h)/6))
 	p.boxVX = max(2, even(w/(2*fps)))
 	p.boxVY = max(2, even(h/(2*fps)))
 	orange := ycc(255, 140, 0)
@@ -173,7 +192,8 @@ func (p *Pattern) precompute() {
 	p.boxCb = fill(p.boxSize/2, orange[1])
 	p.boxCr = fill(p.boxSize/2, orange[2])
 
-	// The text panel: two lines, room for 10 characters ("mmm:ss.mmm").
+	// The text panel, black in the background: two lines, room for 10
+	// characters ("mmm:ss.mmm").
 	scale := max(1, (h*5/100+glyphH/2)/glyphH)
 	p.glyphs = newGlyphSet(scale, 235, 16)
 	margin := max(2, even(2*scale))
@@ -182,8 +202,19 @@ func (p *Pattern) precompute() {
 	p.textX, p.textY = margin+pad, margin+pad
 	p.panelW = min(w-margin, even(10*cellW*scale+2*pad))
 	p.panelH = min(h-margin, even(2*lineH*scale+pad))
-	p.panelRowY = fill(p.panelW, 16)
-	p.panelRowC = fill(p.panelW/2, 128)
+	for y := p.panelY; y < p.panelY+p.panelH; y++ {
+		copy(bgY[y*w+p.panelX:y*w+p.panelX+p.panelW], fill(p.panelW, 16))
+	}
+	for y := p.panelY / 2; y < (p.panelY+p.panelH)/2; y++ {
+		clear128(bgCb[y*cw+p.panelX/2 : y*cw+(p.panelX+p.panelW)/2])
+		clear128(bgCr[y*cw+p.panelX/2 : y*cw+(p.panelX+p.panelW)/2])
+	}
+}
+
+func clear128(b []byte) {
+	for i := range b {
+		b[i] = 128
+	}
 }
 
 // Props returns the properties the pattern was created with.
@@ -211,7 +242,7 @@ func (p *Pattern) Read(ctx context.Context) (*capture.VideoFrame, error) {
 	}
 	pts := p.start + p.slotTime(slot)
 	b := p.get()
-	p.render(&b.img, slot, p.seq, pts)
+	p.render(b, slot, p.seq, pts)
 	b.frame = *capture.NewVideoFrame(&b.img, pts, p.seq, b.rel)
 	p.slot = slot
 	p.seq++
@@ -256,7 +287,7 @@ func (p *Pattern) get() *patternBuf {
 	w, h := p.props.Width, p.props.Height
 	ySize, cSize := w*h, (w/2)*(h/2)
 	buf := make([]byte, ySize+2*cSize)
-	b := &patternBuf{img: image.YCbCr{
+	b := &patternBuf{buf: buf, img: image.YCbCr{
 		Y:              buf[:ySize:ySize],
 		Cb:             buf[ySize : ySize+cSize : ySize+cSize],
 		Cr:             buf[ySize+cSize:],
@@ -294,43 +325,48 @@ func bounce(t int64, span int) int {
 	return even(m)
 }
 
-// render draws the frame for slot into img.
-func (p *Pattern) render(img *image.YCbCr, slot int64, seq uint64, pts time.Duration) {
+// render draws the frame for slot into b: the background where b differs
+// from it, then the new stripe, the box and the text.
+func (p *Pattern) render(b *patternBuf, slot int64, seq uint64, pts time.Duration) {
 	w, h := p.props.Width, p.props.Height
-	cw, ch := w/2, h/2
+	cw := w / 2
+	img := &b.img
+	bgY, bgCb, bgCr := p.bg[:len(img.Y)], p.bg[len(img.Y):len(img.Y)+len(img.Cb)], p.bg[len(img.Y)+len(img.Cb):]
+	bs := p.boxSize
 
-	// Scrolling background: one copy per row.
-	off := int((slot * int64(p.speed)) % int64(w))
-	coff := off / 2
-	noiseTop := h - p.noiseRows
-	for y := range noiseTop {
-		band := 1
-		if y < p.barsRows {
-			band = 0
+	// Back to the background.
+	if !b.drawn {
+		copy(b.buf, p.bg)
+		b.drawn = true
+	} else {
+		if sy := b.stripeY; sy >= 0 {
+			copy(img.Y[sy*w:(sy+p.stripeRows)*w], bgY[sy*w:])
 		}
-		copy(img.Y[y*w:(y+1)*w], p.bgY[band][off:off+w])
+		bx, by := b.boxX, b.boxYPx
+		for y := by; y < by+bs; y++ {
+			copy(img.Y[y*w+bx:y*w+bx+bs], bgY[y*w+bx:])
+		}
+		for y := by / 2; y < (by+bs)/2; y++ {
+			copy(img.Cb[y*cw+bx/2:y*cw+(bx+bs)/2], bgCb[y*cw+bx/2:])
+			copy(img.Cr[y*cw+bx/2:y*cw+(bx+bs)/2], bgCr[y*cw+bx/2:])
+		}
+		for y := p.panelY; y < p.panelY+p.panelH; y++ {
+			copy(img.Y[y*w+p.panelX:y*w+p.panelX+p.panelW], bgY[y*w+p.panelX:])
+		}
 	}
+
+	// The new stripe of noise, from a jumping offset; the stripes take
+	// turns from the top of the band down.
+	b.stripeY = -1
 	slack := len(p.noise)/w - p.noiseRows
-	noff := bounce(slot, slack) * w
-	copy(img.Y[noiseTop*w:], p.noise[noff:noff+w*p.noiseRows])
-	// One stripe in eight is new each frame, from a jumping offset.
-	stripe := max(2, even(p.noiseRows/8))
-	sy := int(slot%8) * stripe
-	if sy+stripe <= p.noiseRows {
+	if n := p.noiseRows / p.stripeRows; n > 0 {
+		sy := p.noiseTop + int(slot%int64(n))*p.stripeRows
 		soff := int(mix(uint64(slot))%uint64(slack)) * w
-		copy(img.Y[(noiseTop+sy)*w:(noiseTop+sy+stripe)*w], p.noise[soff:soff+stripe*w])
-	}
-	for y := range ch {
-		band := 1
-		if 2*y < p.barsRows {
-			band = 0
-		}
-		copy(img.Cb[y*cw:(y+1)*cw], p.bgCb[band][coff:coff+cw])
-		copy(img.Cr[y*cw:(y+1)*cw], p.bgCr[band][coff:coff+cw])
+		copy(img.Y[sy*w:(sy+p.stripeRows)*w], p.noise[soff:])
+		b.stripeY = sy
 	}
 
 	// The bouncing box.
-	bs := p.boxSize
 	bx := bounce(slot*int64(p.boxVX), w-bs)
 	by := bounce(slot*int64(p.boxVY), h-bs)
 	for y := by; y < by+bs; y++ {
@@ -340,15 +376,18 @@ func (p *Pattern) render(img *image.YCbCr, slot int64, seq uint64, pts time.Dura
 		copy(img.Cb[y*cw+bx/2:], p.boxCb)
 		copy(img.Cr[y*cw+bx/2:], p.boxCr)
 	}
+	b.boxX, b.boxYPx = bx, by
 
-	// The text panel and its two lines.
-	px, py := p.panelX, p.panelY
-	for y := py; y < py+p.panelH; y++ {
-		copy(img.Y[y*w+px:], p.panelRowY)
-	}
-	for y := py / 2; y < (py+p.panelH)/2; y++ {
-		copy(img.Cb[y*cw+px/2:], p.panelRowC)
-		copy(img.Cr[y*cw+px/2:], p.panelRowC)
+	// The text panel (its background is the still one) and its two lines.
+	// The box may have covered part of the panel.
+	if p.overlapsPanel(bx, by) {
+		for y := p.panelY; y < p.panelY+p.panelH; y++ {
+			copy(img.Y[y*w+p.panelX:y*w+p.panelX+p.panelW], bgY[y*w+p.panelX:])
+		}
+		for y := p.panelY / 2; y < (p.panelY+p.panelH)/2; y++ {
+			copy(img.Cb[y*cw+p.panelX/2:y*cw+(p.panelX+p.panelW)/2], bgCb[y*cw+p.panelX/2:])
+			copy(img.Cr[y*cw+p.panelX/2:y*cw+(p.panelX+p.panelW)/2], bgCr[y*cw+p.panelX/2:])
+		}
 	}
 	g := p.glyphs
 	line := p.formatCounter(seq)
@@ -359,6 +398,13 @@ func (p *Pattern) render(img *image.YCbCr, slot int64, seq uint64, pts time.Dura
 	for i, c := range line {
 		g.draw(img.Y, w, h, p.textX+i*g.w, p.textY+lineH*g.scale, c)
 	}
+}
+
+// overlapsPanel reports whether the box at (bx, by) covers part of the text
+// panel.
+func (p *Pattern) overlapsPanel(bx, by int) bool {
+	bs := p.boxSize
+	return bx < p.panelX+p.panelW && p.panelX < bx+bs && by < p.panelY+p.panelH && p.panelY < by+bs
 }
 
 // formatCounter writes "#nnnnnnn" (seq modulo 10^7) into p.text.

@@ -106,17 +106,43 @@ func TestPatternPixelsChange(t *testing.T) {
 	if bytes.Equal(f1.Image.Cb, f2.Image.Cb) {
 		t.Error("chroma did not change between frames")
 	}
-	// Outside the text panel, rows of the bars scroll: row 100 of frame 2 is
-	// row 100 of frame 1 shifted by the scroll speed (away from the box).
+	// The background stays still: away from the box and the text panel a
+	// bars row is the same in both frames, and only the new stripe of the
+	// noise band changes.
 	row := func(f *capture.VideoFrame, y int) []byte { return f.Image.Y[y*320 : (y+1)*320] }
-	// A bars row below the text panel and below the box at slots 0 and 1.
 	y := max(p.boxVY+p.boxSize, p.panelY+p.panelH) + 1
-	if y >= p.barsRows {
-		t.Fatalf("no free bars row: y %d, bars end at %d", y, p.barsRows)
+	if y >= p.noiseTop/2 {
+		t.Fatalf("no free bars row: y %d, bars end at %d", y, p.noiseTop/2)
 	}
-	r1, r2 := row(f1, y), row(f2, y)
-	if !bytes.Equal(r1[p.speed:], r2[:320-p.speed]) {
-		t.Errorf("row %d did not scroll by %d pixels", y, p.speed)
+	if !bytes.Equal(row(f1, y), row(f2, y)) {
+		t.Errorf("bars row %d changed between frames", y)
+	}
+	changed := 0
+	for y := p.noiseTop; y < 180; y++ {
+		if !bytes.Equal(row(f1, y), row(f2, y)) {
+			changed++
+		}
+	}
+	if changed == 0 || changed > 2*p.stripeRows {
+		t.Errorf("%d noise rows changed between frames, want 1 to %d (two stripes)", changed, 2*p.stripeRows)
+	}
+}
+
+// A reused frame buffer, where only what moved is redrawn, must hold the
+// same picture as a fresh one.
+func TestPatternReusedBufferMatchesFresh(t *testing.T) {
+	for _, size := range [][2]int{{320, 180}, {1280, 720}, {16, 16}, {18, 720}} {
+		p := mustPattern(t, size[0], size[1], 30, Unpaced())
+		reused := p.get()
+		for slot := range int64(200) {
+			pts := p.slotTime(slot)
+			p.render(reused, slot, uint64(slot), pts)
+			fresh := p.get()
+			p.render(fresh, slot, uint64(slot), pts)
+			if !bytes.Equal(reused.buf, fresh.buf) {
+				t.Fatalf("%dx%d slot %d: a reused buffer differs from a fresh one", size[0], size[1], slot)
+			}
+		}
 	}
 }
 

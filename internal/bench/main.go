@@ -123,7 +123,7 @@ func mainErr() error {
 	if studioBin == "" && slicesContains(pubs, "studio") {
 		studioBin = filepath.Join(tmp, "studio")
 		fmt.Fprintln(os.Stderr, "bench: building ./cmd/studio")
-		b := exec.Command("go", "build", "-o", studioBin, "./cmd/studio")
+		b := exec.Command("go", "build", "-tags", "goaac_simd", "-o", studioBin, "./cmd/studio")
 		b.Stdout, b.Stderr = os.Stderr, os.Stderr
 		if err := b.Run(); err != nil {
 			return fmt.Errorf("go build ./cmd/studio: %w", err)
