@@ -158,6 +158,10 @@ type Session struct {
 	recCmd        chan recRequest
 	userKbps      atomic.Int64
 	link          atomic.Pointer[linkSource] // the live connection, when it reports its link
+	feeding       atomic.Bool                // the mux feeds the send queue: a stream is on
+	connectReq    chan *streamRun            // Connect hands a new stream to sendLoop
+	streamMu      sync.Mutex                 // guards cur
+	cur           *streamRun                 // the stream running or starting, nil when only recording
 	rateMu        sync.Mutex                 // guards rc
 	rc            *rateController            // nil when adaptive bitrate is off
 }
@@ -180,15 +184,16 @@ func Start(cfg Config) (*Session, error) {
 	}
 	cfg.Reconnect = cfg.Reconnect.withDefaults()
 	s := &Session{
-		retryNow: make(chan struct{}, 1),
-		recCmd:   make(chan recRequest),
-		cfg:      cfg,
-		log:      cfg.Logger,
-		in:       make(chan *encode.Packet, 64),
-		header:   make(chan encode.StreamInfo, 1),
-		done:     make(chan struct{}),
-		muxDone:  make(chan struct{}),
-		sendDone: make(chan struct{}),
+		retryNow:   make(chan struct{}, 1),
+		recCmd:     make(chan recRequest),
+		connectReq: make(chan *streamRun),
+		cfg:        cfg,
+		log:        cfg.Logger,
+		in:         make(chan *encode.Packet, 64),
+		header:     make(chan encode.StreamInfo, 1),
+		done:       make(chan struct{}),
+		muxDone:    make(chan struct{}),
+		sendDone:   make(chan struct{}),
 	}
 	s.stopCtx, s.requestStop = context.WithCancel(context.Background())
 	s.capture, s.stopCapture = context.WithCancel(context.Background())
@@ -199,6 +204,10 @@ func Start(cfg Config) (*Session, error) {
 	})
 	s.recording.Store(cfg.Record != nil)
 	s.rates.init()
+	if cfg.Dial != nil {
+		s.cur = s.newStreamRun(cfg.Dial, false)
+		s.feeding.Store(true)
+	}
 
 	s.encodersDone.Add(2)
 	s.loops.Add(4)
@@ -494,7 +503,7 @@ func (s *Session) mux(rec *recording, p *encode.Packet) {
 			s.recordFailed(rec, err)
 		}
 	}
-	if s.cfg.Dial == nil {
+	if !s.feeding.Load() {
 		p.Release()
 		return
 	}
@@ -512,20 +521,183 @@ func (s *Session) recordFailed(rec *recording, err error) {
 	s.recording.Store(false)
 }
 
-// sendLoop connects, sends the header and then every queued packet; when
-// the connection is lost it reconnects, sends the header again and resumes
-// on a keyframe.
+// streamRun is one stream to one destination: from Start (cfg.Dial) or
+// from Connect, until it fails, Disconnect ends it or the session ends.
+type streamRun struct {
+	dial   DialFunc
+	ctx    context.Context // ends when the stream must give up
+	cancel context.CancelFunc
+	// fromConnect is set for a stream that Connect started on a session
+	// that was recording: it joins on a keyframe, and its failure ends
+	// only the stream.
+	fromConnect bool
+	userEnded   atomic.Bool   // Disconnect ended it
+	done        chan struct{} // closed once the stream has ended
+
+	// A stream from Connect starts its timestamps at zero: base is the
+	// session time of its first packet, a keyframe. sendLoop only.
+	base     time.Duration
+	haveBase bool
+}
+
+func (s *Session) newStreamRun(dial DialFunc, fromConnect bool) *streamRun {
+	ctx, cancel := context.WithCancel(s.network)
+	return &streamRun{dial: dial, ctx: ctx, cancel: cancel, fromConnect: fromConnect, done: make(chan struct{})}
+}
+
+// ErrStreaming is returned by Connect while the session streams already.
+var ErrStreaming = errors.New("already streaming")
+
+// ErrNotStreaming is returned by Disconnect when the session does not
+// stream.
+var ErrNotStreaming = errors.New("not streaming")
+
+// ErrStreamEnded wraps, in a warning Event, why a stream that Connect
+// started has ended by itself. The session goes on recording.
+var ErrStreamEnded = errors.New("the stream ended; the recording goes on")
+
+// Connect starts streaming to the destination dial reaches, while the
+// session goes on recording without a gap. The stream starts on a keyframe,
+// asked for at once, and then behaves as one from Start (states,
+// reconnects, adaptive bitrate), except that its failure ends only the
+// stream: an Event then carries ErrStreamEnded and the session records on.
+// Connect returns at once; it returns ErrStreaming while a stream runs and
+// ErrClosed once the session is stopping.
+func (s *Session) Connect(dial DialFunc) error {
+	if dial == nil {
+		return errors.New("publish: Connect needs a DialFunc")
+	}
+	s.streamMu.Lock()
+	if s.cur != nil {
+		s.streamMu.Unlock()
+		return ErrStreaming
+	}
+	if s.stopRequested.Load() || s.muxFinished() {
+		s.streamMu.Unlock()
+		return ErrClosed
+	}
+	st := s.newStreamRun(dial, true)
+	s.cur = st
+	s.streamMu.Unlock()
+	// Until the connection is up, keep recent audio only.
+	s.q.setOffline()
+	s.feeding.Store(true)
+	select {
+	case s.connectReq <- st:
+		return nil
+	case <-s.sendDone:
+		s.endStream(st)
+		return ErrClosed
+	}
+}
+
+// Disconnect ends the running stream cleanly (the server is told the
+// stream ends; media still queued is dropped) and waits for it, at most
+// until ctx ends. The session goes on, recording if it records; Connect
+// can start a new stream. It returns ErrNotStreaming when there is no
+// stream.
+func (s *Session) Disconnect(ctx context.Context) error {
+	s.streamMu.Lock()
+	st := s.cur
+	s.streamMu.Unlock()
+	if st == nil {
+		return ErrNotStreaming
+	}
+	st.userEnded.Store(true)
+	st.cancel()
+	select {
+	case <-st.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// endStream forgets st: the queue is emptied and stays off until the next
+// stream, and adaptive bitrate gives the user's bitrate back.
+func (s *Session) endStream(st *streamRun) {
+	s.streamMu.Lock()
+	if s.cur == st {
+		s.cur = nil
+		s.feeding.Store(false)
+		s.q.setOffline()
+		s.q.discard()
+	}
+	s.streamMu.Unlock()
+	st.cancel()
+	s.stopAdaptive()
+	close(st.done)
+}
+
+// sendLoop runs the streams: the one from Start, if any, then those that
+// Connect starts, one at a time, until the session ends.
 func (s *Session) sendLoop() {
 	defer s.loops.Done()
 	defer close(s.sendDone)
-	if s.cfg.Dial == nil {
-		s.setState(StateLive, nil)
+	var hdr streamHeader
+	s.streamMu.Lock()
+	st := s.cur
+	s.streamMu.Unlock()
+	if st == nil {
+		s.recordingOnly(nil)
 		s.liveSince.Store(time.Now().UnixNano())
+	}
+	for {
+		if st == nil {
+			select {
+			case st = <-s.connectReq:
+			case <-s.muxDone:
+				return
+			case <-s.stopCtx.Done():
+				return
+			case <-s.network.Done():
+				return
+			}
+		}
+		err := s.runStream(st, &hdr)
+		s.endStream(st)
+		ending := s.stopRequested.Load() || s.network.Err() != nil || s.muxFinished()
+		switch {
+		case err == nil || st.userEnded.Load():
+			if !ending {
+				s.recordingOnly(nil)
+			}
+		case !st.fromConnect:
+			s.fail(err)
+			return
+		case ending:
+			s.warn(fmt.Errorf("%w: %w", ErrStreamEnded, err))
+		default:
+			s.log.Warn("stream ended", "err", err)
+			s.recordingOnly(fmt.Errorf("%w: %w", ErrStreamEnded, err))
+		}
+		if ending {
+			return
+		}
+		st = nil
+	}
+}
+
+// recordingOnly shows that the session records without streaming.
+func (s *Session) recordingOnly(err error) {
+	if s.stopRequested.Load() {
 		return
 	}
+	s.setState(StateLive, err)
+}
+
+// streamHeader is the stream header, kept by sendLoop for every stream.
+type streamHeader struct {
+	info encode.StreamInfo
+	ok   bool
+}
+
+// runStream connects st, sends the header and then every queued packet;
+// when the connection is lost it reconnects, sends the header again and
+// resumes on a keyframe. It returns nil when the stream ended cleanly or was
+// aborted, and the error that ended it otherwise.
+func (s *Session) runStream(st *streamRun, hdr *streamHeader) error {
 	var (
-		info       encode.StreamInfo
-		haveInfo   bool
 		lastErr    error
 		dialTook   time.Duration
 		retries    = newBackoff(s.cfg.Reconnect)
@@ -534,44 +706,46 @@ func (s *Session) sendLoop() {
 	)
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
-			if !s.waitRetry(retries, lastErr) {
+			giveUp, ok := s.waitRetry(st.ctx, retries, lastErr)
+			if !ok {
+				if giveUp != nil {
+					return giveUp
+				}
 				if connectErr != nil && s.Err() == nil && !s.stopRequested.Load() && s.muxFinished() {
 					s.warn(fmt.Errorf("the stream ended while reconnecting: %w", connectErr))
 				}
-				return
+				return nil
 			}
 		}
 		begun := time.Now()
-		pub, err := s.dial(attempt, dialTook)
+		pub, err := s.dial(st, attempt, dialTook)
 		if err != nil {
-			if s.stopRequested.Load() || s.network.Err() != nil {
-				return
+			if s.stopRequested.Load() || st.ctx.Err() != nil {
+				return nil
 			}
 			if !everLive || !retryable(err) {
-				s.fail(err)
-				return
+				return err
 			}
 			lastErr, connectErr = err, err
 			s.log.Warn("reconnect failed", "attempt", attempt, "err", err)
 			continue
 		}
 		dialTook, connectErr = time.Since(begun), nil
-		if !haveInfo {
-			var ok bool
-			if info, ok = s.waitHeader(); !ok {
+		if !hdr.ok {
+			if hdr.info, hdr.ok = s.waitHeader(st.ctx); !hdr.ok {
 				s.closePublisher(pub)
-				return
+				return nil
 			}
-			haveInfo = true
 		}
-		if attempt > 0 {
+		s.startAdaptive()
+		if attempt > 0 || st.fromConnect {
 			// Resume on a keyframe: nothing queued before it can decode.
 			s.q.resync()
 			_ = s.cfg.Video.ForceKeyframe()
 		}
-		err = pub.WriteHeader(info)
+		err = pub.WriteHeader(hdr.info)
 		if err == nil {
-			if s.liveSince.Load() == 0 {
+			if !everLive && (st.fromConnect || s.liveSince.Load() == 0) {
 				s.liveSince.Store(time.Now().UnixNano())
 			}
 			everLive = true
@@ -579,7 +753,7 @@ func (s *Session) sendLoop() {
 				s.setState(StateLive, nil)
 			}
 			connected := time.Now()
-			err = s.stream(pub)
+			err = s.stream(st, pub)
 			if time.Since(connected) >= s.cfg.Reconnect.StableAfter {
 				retries.reset()
 			}
@@ -587,15 +761,14 @@ func (s *Session) sendLoop() {
 			err = fmt.Errorf("sending stream header: %w", err)
 		}
 		s.closePublisher(pub)
-		if err == nil || s.stopRequested.Load() || s.network.Err() != nil {
-			return
+		if err == nil || s.stopRequested.Load() || st.ctx.Err() != nil {
+			return nil
 		}
 		if s.cfg.Reconnect.Disabled || !retryable(err) {
-			s.fail(err)
-			return
+			return err
 		}
 		if s.muxFinished() && s.q.stats().len == 0 {
-			return // lost after the last packet: nothing left to send
+			return nil // lost after the last packet: nothing left to send
 		}
 		s.q.setOffline()
 		s.reconnects.Add(1)
@@ -606,19 +779,19 @@ func (s *Session) sendLoop() {
 
 // dial makes one connection attempt. Reconnect attempts get a short
 // deadline, so that a link that comes back is noticed promptly.
-func (s *Session) dial(attempt int, lastTook time.Duration) (Publisher, error) {
+func (s *Session) dial(st *streamRun, attempt int, lastTook time.Duration) (Publisher, error) {
 	if attempt == 0 {
 		s.setState(StateConnecting, nil)
 	}
-	ctx, cancel := context.WithCancel(s.network)
+	ctx, cancel := context.WithCancel(st.ctx)
 	if attempt > 0 {
-		ctx, cancel = context.WithTimeout(s.network, max(s.cfg.Reconnect.DialTimeout, 2*lastTook))
+		ctx, cancel = context.WithTimeout(st.ctx, max(s.cfg.Reconnect.DialTimeout, 2*lastTook))
 	}
 	defer cancel()
 	// Stop abandons a connection attempt at once.
 	stopDial := context.AfterFunc(s.stopCtx, cancel)
 	defer stopDial()
-	pub, err := s.cfg.Dial(ctx, s.onStatus)
+	pub, err := st.dial(ctx, s.onStatus)
 	if err != nil && ctx.Err() == context.DeadlineExceeded && !errors.Is(err, ErrTimeout) {
 		err = fmt.Errorf("%w: %w", ErrTimeout, err)
 	}
@@ -626,13 +799,12 @@ func (s *Session) dial(attempt int, lastTook time.Duration) (Publisher, error) {
 }
 
 // waitRetry waits before a reconnect attempt. It returns false when the
-// session must not retry: it is stopping, capture has ended, or the server
-// keeps refusing the stream (then the session fails).
-func (s *Session) waitRetry(b *backoff, lastErr error) bool {
+// stream must not retry: it is stopping, capture has ended, or the server
+// keeps refusing the stream (then with the error that ends the stream).
+func (s *Session) waitRetry(ctx context.Context, b *backoff, lastErr error) (error, bool) {
 	d, ok := b.delay(lastErr)
 	if !ok {
-		s.fail(fmt.Errorf("giving up after %d refusals in a row: %w", b.refusals-1, lastErr))
-		return false
+		return fmt.Errorf("giving up after %d refusals in a row: %w", b.refusals-1, lastErr), false
 	}
 	s.log.Info("reconnecting", "in", d, "after", lastErr)
 	t := time.NewTimer(d)
@@ -641,13 +813,13 @@ func (s *Session) waitRetry(b *backoff, lastErr error) bool {
 	case <-t.C:
 	case <-s.retryNow:
 	case <-s.stopCtx.Done():
-		return false
-	case <-s.network.Done():
-		return false
+		return nil, false
+	case <-ctx.Done():
+		return nil, false
 	case <-s.muxDone:
-		return false
+		return nil, false
 	}
-	return true
+	return nil, true
 }
 
 func (s *Session) muxFinished() bool {
@@ -660,11 +832,12 @@ func (s *Session) muxFinished() bool {
 }
 
 // stream sends queued packets until the queue ends (nil), the connection
-// is lost (its error) or the network is aborted (errAborted).
-func (s *Session) stream(pub Publisher) error {
+// is lost (its error) or st ends (errAborted).
+func (s *Session) stream(st *streamRun, pub Publisher) error {
 	var watcher sync.WaitGroup
 	defer watcher.Wait()
-	ctx, cancel := context.WithCancel(s.network)
+	streamCtx := st.ctx
+	ctx, cancel := context.WithCancel(streamCtx)
 	defer cancel()
 	if r, ok := pub.(LinkReporter); ok {
 		s.link.Store(&linkSource{r})
@@ -690,7 +863,7 @@ func (s *Session) stream(pub Publisher) error {
 		p, ok := s.q.pop(ctx)
 		if !ok {
 			switch {
-			case s.network.Err() != nil:
+			case streamCtx.Err() != nil:
 				return errAborted
 			case ctx.Err() != nil && watched:
 				if err := conn.Err(); err != nil {
@@ -699,6 +872,10 @@ func (s *Session) stream(pub Publisher) error {
 				return errors.New("connection lost")
 			}
 			return nil
+		}
+		if st.fromConnect && !s.rebase(st, p) {
+			p.Release()
+			continue
 		}
 		err := pub.WritePacket(p)
 		n := uint64(len(p.Data))
@@ -716,6 +893,24 @@ func (s *Session) stream(pub Publisher) error {
 	}
 }
 
+// rebase moves p to the timeline of a stream from Connect, which starts at
+// zero with its first keyframe. It returns false for a packet to skip: one
+// from before that keyframe. The packet's only reader left is the stream.
+func (s *Session) rebase(st *streamRun, p *encode.Packet) bool {
+	if !st.haveBase {
+		if p.Kind != encode.Video || !p.Keyframe {
+			return false
+		}
+		st.base, st.haveBase = p.DTS, true
+	}
+	if p.DTS < st.base {
+		return false
+	}
+	p.PTS -= st.base
+	p.DTS -= st.base
+	return true
+}
+
 var errAborted = errors.New("publish: network aborted")
 
 // linkSource wraps a LinkReporter for an atomic pointer.
@@ -730,8 +925,34 @@ func (s *Session) initBitrate(kbps int) {
 	}
 	s.userKbps.Store(int64(kbps))
 	s.targetKbps.Store(int64(kbps))
-	if !s.cfg.Adaptive.Disabled && s.cfg.Dial != nil {
-		s.rc = newRateController(s.cfg.Adaptive, kbps)
+}
+
+// startAdaptive turns adaptive bitrate on for a stream, unless the
+// configuration turns it off.
+func (s *Session) startAdaptive() {
+	s.rateMu.Lock()
+	defer s.rateMu.Unlock()
+	if s.rc == nil && !s.cfg.Adaptive.Disabled && s.userKbps.Load() > 0 {
+		s.rc = newRateController(s.cfg.Adaptive, int(s.userKbps.Load()))
+	}
+}
+
+// stopAdaptive turns adaptive bitrate off when a stream ends, and gives the
+// encoder the user's bitrate back for the recording that goes on.
+func (s *Session) stopAdaptive() {
+	s.rateMu.Lock()
+	defer s.rateMu.Unlock()
+	if s.rc == nil {
+		return
+	}
+	s.rc = nil
+	user := s.userKbps.Load()
+	if s.targetKbps.Load() != user {
+		if err := s.cfg.Video.SetBitrate(int(user)); err != nil {
+			s.log.Warn("restoring the bitrate", "err", err)
+			return
+		}
+		s.targetKbps.Store(user)
 	}
 }
 
@@ -763,7 +984,7 @@ func (s *Session) adapt(now time.Time) {
 
 // waitHeader returns the stream header once the mux has it, or false when
 // capture ended before the first video frame or the network gave up.
-func (s *Session) waitHeader() (encode.StreamInfo, bool) {
+func (s *Session) waitHeader(ctx context.Context) (encode.StreamInfo, bool) {
 	select {
 	case info := <-s.header:
 		return info, true
@@ -774,7 +995,7 @@ func (s *Session) waitHeader() (encode.StreamInfo, bool) {
 		default:
 			return encode.StreamInfo{}, false
 		}
-	case <-s.network.Done():
+	case <-ctx.Done():
 		return encode.StreamInfo{}, false
 	}
 }

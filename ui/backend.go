@@ -64,6 +64,15 @@ type Live interface {
 	StartRecording(path string) error
 	// StopRecording finishes the recording; the stream goes on.
 	StopRecording() error
+	// StartStream starts streaming to url a session that only records,
+	// without a gap in the recording. It returns at once; the session's
+	// events show the stream's progress, and if the stream fails by
+	// itself an event carries publish.ErrStreamEnded while the recording
+	// goes on. It returns publish.ErrStreaming when the session streams.
+	StartStream(url string) error
+	// StopStream ends the stream cleanly and returns once it has ended (at
+	// most when ctx ends); the recording goes on.
+	StopStream(ctx context.Context) error
 }
 
 // DeviceLost says that an open camera or microphone stopped working. The

@@ -98,6 +98,39 @@ type fakeLive struct {
 	stops int
 	// recording is the path StartRecording got, "" when not recording.
 	recording string
+	// streamURL is what StartStream got, "" when not streaming;
+	// streamStops counts StopStream calls.
+	streamURL   string
+	streamStops int
+	streamed    chan struct{} // receives once per StopStream, when set
+}
+
+func (l *fakeLive) StartStream(url string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.streamURL != "" {
+		return publish.ErrStreaming
+	}
+	l.streamURL = url
+	return nil
+}
+
+func (l *fakeLive) StopStream(context.Context) error {
+	l.mu.Lock()
+	l.streamURL = ""
+	l.streamStops++
+	ch := l.streamed
+	l.mu.Unlock()
+	if ch != nil {
+		ch <- struct{}{}
+	}
+	return nil
+}
+
+func (l *fakeLive) stream() (string, int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.streamURL, l.streamStops
 }
 
 func (l *fakeLive) StartRecording(path string) error {

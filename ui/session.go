@@ -54,15 +54,83 @@ func (s *Studio) tapGoLive() {
 	case s.starting:
 		s.stopWanted = true
 		s.showState(publish.StateStopping)
+	case s.streamStopping:
 	case s.live != nil && !s.liveStreaming:
-		// Recording on its own: restart as stream + recording.
-		s.restartLive = true
-		s.stopSession()
+		s.startStream() // the recording goes on
+	case s.live != nil && s.liveRecording != "":
+		s.stopStream() // the recording goes on
 	case s.live != nil:
 		s.stopSession()
 	default:
 		s.start(true, false)
 	}
+}
+
+// setStreaming notes whether the session streams.
+func (s *Studio) setStreaming(on bool) {
+	s.liveStreaming = on
+	s.streamingNow.Store(on)
+}
+
+// liveURL returns the URL to go live on, or "" after telling the user what
+// is missing.
+func (s *Studio) liveURL() string {
+	if p := s.destinationProblem(); p != "" {
+		s.setStatus("Cannot go live: " + p)
+		return ""
+	}
+	d, server := s.server()
+	url := PublishURL(server, s.c.Key.Text)
+	s.saveKey()
+	s.saveSoon()
+	s.logf("going live on %s (%s)", strings.TrimRight(server, "/")+"/****", d.Name)
+	return url
+}
+
+// startStream makes the running recording-only session stream as well.
+func (s *Studio) startStream() {
+	url := s.liveURL()
+	if url == "" {
+		return
+	}
+	live := s.live
+	s.setStreaming(true)
+	s.losses = 0
+	s.graph.Reset()
+	s.showState(publish.StateConnecting)
+	if err := live.StartStream(url); err != nil {
+		s.setStreaming(false)
+		s.showState(publish.StateLive)
+		s.fail("Could not go live", err)
+	}
+}
+
+// stopStream ends the stream of a session that also records, on a
+// goroutine; the recording goes on.
+func (s *Studio) stopStream() {
+	live := s.live
+	s.streamStopping = true
+	s.refreshControls()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		ctx, cancel := contextWithTimeout(StopTimeout)
+		defer cancel()
+		err := live.StopStream(ctx)
+		s.do(func() {
+			s.streamStopping = false
+			if s.live != live {
+				return
+			}
+			if err != nil && !errors.Is(err, publish.ErrNotStreaming) {
+				s.logf("stopping the stream: %v", err)
+			}
+			s.setStreaming(false)
+			s.showState(publish.StateLive)
+			s.setStatus("Stream ended; still recording to " + s.liveRecording)
+			s.logf("stream ended; the recording goes on")
+		})
+	}()
 }
 
 // tapRecord starts or stops the local recording: on its own when not
@@ -223,28 +291,20 @@ func (s *Studio) start(stream, record bool) {
 		return
 	}
 	if stream {
-		if p := s.destinationProblem(); p != "" {
-			s.setStatus("Cannot go live: " + p)
+		if set.URL = s.liveURL(); set.URL == "" {
 			return
 		}
-		_, server := s.server()
-		set.URL = PublishURL(server, s.c.Key.Text)
-		s.saveKey()
-		s.saveSoon()
 	}
 	if record {
 		set.RecordPath = s.newRecordPath()
 	}
 	s.starting, s.stopWanted = true, false
-	s.liveStreaming, s.liveRecording = stream, set.RecordPath
+	s.setStreaming(stream)
+	s.liveRecording = set.RecordPath
 	s.losses = 0
 	s.graph.Reset()
 	s.showState(publish.StateConnecting)
-	if stream {
-		d, server := s.server()
-		s.logf("going live on %s (%s)", strings.TrimRight(server, "/")+"/****", d.Name)
-	}
-	onEvent := s.eventLogger(stream, set.RecordPath)
+	onEvent := s.eventLogger(set.RecordPath)
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -295,7 +355,7 @@ func (s *Studio) started(live Live, err error) {
 // eventLogger returns the OnEvent of one session: it logs each event at
 // once, on the session's goroutine (so that the log stays complete while
 // the window closes), and hands it to the UI goroutine.
-func (s *Studio) eventLogger(streaming bool, recording string) func(publish.Event) {
+func (s *Studio) eventLogger(recording string) func(publish.Event) {
 	last := publish.StateIdle
 	return func(ev publish.Event) {
 		switch {
@@ -307,7 +367,7 @@ func (s *Studio) eventLogger(streaming bool, recording string) func(publish.Even
 		if ev.State != last {
 			last = ev.State
 			switch {
-			case ev.State == publish.StateLive && streaming:
+			case ev.State == publish.StateLive && s.streamingNow.Load():
 				s.logf("live")
 			case ev.State == publish.StateLive:
 				s.logf("recording to %s", recording)
@@ -327,6 +387,10 @@ func (s *Studio) applyEvent(ev publish.Event) {
 	switch {
 	case ev.Status != nil:
 		s.setStatus(ev.Status.String())
+	case errors.Is(ev.Err, publish.ErrStreamEnded):
+		s.setStreaming(false)
+		s.showState(ev.State)
+		s.fail("Streaming stopped", ev.Err)
 	case reconnecting && ev.Err != nil:
 		msg := "Connection lost (" + ev.Err.Error() + "): reconnecting by itself"
 		if s.liveRecording != "" {
@@ -373,10 +437,6 @@ func (s *Studio) ended(live Live) {
 	s.showLost()
 	if s.afterEnd != nil {
 		s.afterEnd()
-	}
-	if s.restartLive {
-		s.restartLive = false
-		s.start(true, true)
 	}
 }
 
@@ -460,7 +520,7 @@ func (s *Studio) refreshControls() {
 	busy := s.live != nil || s.starting
 	streaming := busy && s.liveStreaming
 	switch {
-	case (s.stopping || s.state == publish.StateStopping) && busy:
+	case (s.stopping || s.streamStopping || s.state == publish.StateStopping) && busy:
 		c.GoLive.SetText("Stopping…")
 		c.GoLive.Disable()
 	case streaming:

@@ -66,15 +66,16 @@ type Studio struct {
 	// Session state; UI goroutine only.
 	state          publish.State
 	live           Live
-	liveStreaming  bool   // the session streams (else it only records)
-	liveRecording  string // the session's recording path, if any
-	recBusy        bool   // StartRecording or StopRecording is running
-	losses         int    // times this session lost its connection
+	liveStreaming  bool        // the session streams (else it only records); set through setStreaming
+	streamingNow   atomic.Bool // liveStreaming, for the event logger's goroutine
+	streamStopping bool        // StopStream is running
+	liveRecording  string      // the session's recording path, if any
+	recBusy        bool        // StartRecording or StopRecording is running
+	losses         int         // times this session lost its connection
 	lostAt         time.Time
 	starting       bool // GoLive is running
 	stopWanted     bool // Stop was tapped while GoLive was running
 	stopping       bool // Stop was requested for the running session
-	restartLive    bool // go live when the recording-only session ends
 	muted          bool
 	keyDestination string // the destination whose key the key field holds
 	ephemeral      bool   // settings come from AutoLive: do not save them

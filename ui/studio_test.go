@@ -427,3 +427,72 @@ func TestReconnectsAndCongestionShown(t *testing.T) {
 		}
 	})
 }
+
+// Going live while recording on its own streams from the same session, so
+// the recording goes on without a gap; stopping the stream keeps it too.
+func TestGoLiveWhileRecording(t *testing.T) {
+	h := newHarness(t, test.NewTempApp(t).Preferences(), &memKeys{})
+	h.completeDestination()
+	h.do(func(c Controls) {
+		h.s.prefs.RecordDir = t.TempDir()
+		test.Tap(c.Record)
+	})
+	wait(t, h.be.goLive, "GoLive")
+	set, onEvent, live := h.be.session()
+	if set.URL != "" || set.RecordPath == "" {
+		t.Fatalf("recording on its own: URL %q, path %q", set.URL, set.RecordPath)
+	}
+	live.streamed = make(chan struct{}, 1)
+	onEvent(publish.Event{State: publish.StateLive})
+	h.do(func(c Controls) {
+		if c.GoLive.Text != "Go Live" || c.GoLive.Disabled() {
+			t.Fatalf("while recording, Go Live is %q, disabled=%v", c.GoLive.Text, c.GoLive.Disabled())
+		}
+		test.Tap(c.GoLive)
+	})
+	url, _ := live.stream()
+	if !strings.HasSuffix(url, "/abc-123") {
+		t.Fatalf("StartStream got %q, want the destination with its key", url)
+	}
+	onEvent(publish.Event{State: publish.StateConnecting})
+	onEvent(publish.Event{State: publish.StateLive})
+	h.do(func(c Controls) {
+		if c.State.Text != "● Live + recording" || c.GoLive.Text != "Stop" || c.Record.Text != "Stop recording" {
+			t.Errorf("live while recording: state %q, go live %q, record %q", c.State.Text, c.GoLive.Text, c.Record.Text)
+		}
+	})
+	select {
+	case <-h.be.goLive:
+		t.Fatal("going live started a second session")
+	default:
+	}
+
+	// Stop ends the stream only.
+	h.do(func(c Controls) { test.Tap(c.GoLive) })
+	wait(t, live.streamed, "StopStream")
+	onEvent(publish.Event{State: publish.StateLive})
+	h.do(func(c Controls) {
+		if c.State.Text != "● Recording" || c.GoLive.Text != "Go Live" || c.Record.Text != "Stop recording" {
+			t.Errorf("after stopping the stream: state %q, go live %q, record %q", c.State.Text, c.GoLive.Text, c.Record.Text)
+		}
+	})
+	if live.stops != 0 {
+		t.Errorf("the session was stopped %d times, want 0", live.stops)
+	}
+
+	// A stream that fails by itself leaves the recording running.
+	h.do(func(c Controls) { test.Tap(c.GoLive) })
+	onEvent(publish.Event{State: publish.StateConnecting})
+	onEvent(publish.Event{State: publish.StateLive, Err: fmt.Errorf("%w: %w", publish.ErrStreamEnded, publish.ErrRejected)})
+	h.do(func(c Controls) {
+		if c.State.Text != "● Recording" || c.GoLive.Text != "Go Live" {
+			t.Errorf("after the stream failed: state %q, go live %q", c.State.Text, c.GoLive.Text)
+		}
+		if !strings.Contains(h.s.lastDialog, "Streaming stopped") || !strings.Contains(h.s.lastDialog, "stream key") {
+			t.Errorf("dialog %q, want the failure and a hint", h.s.lastDialog)
+		}
+	})
+	if live.stops != 0 {
+		t.Errorf("the session was stopped %d times, want 0", live.stops)
+	}
+}

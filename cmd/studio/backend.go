@@ -333,7 +333,7 @@ func (b *backend) GoLive(s ui.Settings, onEvent func(publish.Event)) (ui.Live, e
 		return nil, err
 	}
 	b.session = sess
-	live := liveSession{sess}
+	live := liveSession{sess, b.log}
 	b.wg.Add(1)
 	go func() {
 		defer b.wg.Done()
@@ -350,7 +350,10 @@ func (b *backend) GoLive(s ui.Settings, onEvent func(publish.Event)) (ui.Live, e
 
 // liveSession is the window's ui.Live: a session whose recording the
 // window starts and stops by path while it streams.
-type liveSession struct{ *publish.Session }
+type liveSession struct {
+	*publish.Session
+	log *slog.Logger
+}
 
 // StartRecording writes the stream from its next keyframe on to a new FLV
 // file at path.
@@ -361,6 +364,20 @@ func (l liveSession) StartRecording(path string) error {
 	}
 	return l.Session.StartRecording(rec) // it owns rec, and closes it on error
 }
+
+// StartStream starts streaming to url while the recording goes on.
+func (l liveSession) StartStream(url string) error {
+	if _, err := rtmp.ParseURL(url); err != nil {
+		return err
+	}
+	log := l.log
+	return l.Session.Connect(func(ctx context.Context, onStatus func(publish.Status)) (publish.Publisher, error) {
+		return rtmp.Publish(ctx, url, rtmp.Options{OnStatus: onStatus, Logger: log})
+	})
+}
+
+// StopStream ends the stream; the recording goes on.
+func (l liveSession) StopStream(ctx context.Context) error { return l.Session.Disconnect(ctx) }
 
 // sessionConfig builds encoders on leases of src, and the recording and
 // destination that s asks for. On error, what it opened is closed.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -167,6 +168,9 @@ type timedBackend struct {
 	recStart, recStop time.Time
 	sessions          int
 	recorded          chan string // the path, once a recording has started or stopped
+	streamStart       time.Time   // StartStream was called
+	streamStop        time.Time   // StopStream was called
+	streamed          chan error  // StopStream's result
 }
 
 func (b *timedBackend) calls() int {
@@ -251,5 +255,140 @@ func waitState(t *testing.T, states <-chan publish.State, want publish.State, ti
 		case <-deadline:
 			t.Fatalf("the window did not reach %v within %v", want, timeout)
 		}
+	}
+}
+
+func (l timedLive) StartStream(url string) error {
+	l.b.mu.Lock()
+	l.b.streamStart = time.Now()
+	l.b.mu.Unlock()
+	return l.Live.StartStream(url)
+}
+
+func (l timedLive) StopStream(ctx context.Context) error {
+	l.b.mu.Lock()
+	l.b.streamStop = time.Now()
+	l.b.mu.Unlock()
+	err := l.Live.StopStream(ctx)
+	if l.b.streamed != nil {
+		l.b.streamed <- err
+	}
+	return err
+}
+
+func (b *timedBackend) streamSpan() time.Duration {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.streamStop.Sub(b.streamStart)
+}
+
+// TestWindowRecordThenGoLiveToNginx records on its own, goes live on
+// nginx-rtmp from the same session, ends the stream and then the
+// recording. The local recording must cover the whole session without a
+// gap; nginx's must hold the stream from a keyframe on; both must decode.
+func TestWindowRecordThenGoLiveToNginx(t *testing.T) {
+	n := testpeer.StartNginx(t)
+	a := test.NewTempApp(t)
+	recDir := t.TempDir()
+	a.Preferences().SetString("studio.record_dir", recDir)
+	real := newBackend(slog.New(slog.DiscardHandler))
+	defer real.Close(5 * time.Second)
+	be := &timedBackend{backend: real, streamed: make(chan error, 1)}
+	w := test.NewWindow(nil)
+	defer w.Close()
+	s := ui.New(ui.Config{Backend: be, Keys: newKeyStore(t.TempDir()), Prefs: a.Preferences(), Window: w, Version: "e2e"})
+	defer s.Shutdown(nil, 5*time.Second)
+
+	states := make(chan publish.State, 32)
+	s.Watch(func(ev publish.Event) {
+		select {
+		case states <- ev.State:
+		default:
+		}
+	})
+	const key = "record-first-9d2e"
+	s.Do(func() {
+		w.SetContent(s.Content())
+		w.Resize(fyne.NewSize(1024, 640))
+		c := s.Controls()
+		c.Camera.SetSelected("Test pattern")
+		c.Microphone.SetSelected("Test tone (1 kHz)")
+		c.Size.SetSelected("640x360")
+		c.FPS.SetSelected("30")
+		c.VideoKbps.SetText("1000")
+		c.Preset.SetSelected("veryfast")
+		c.Destination.SetSelected(ui.CustomName)
+		c.Server.SetText(n.RTMPURL)
+		test.Type(c.Key, key)
+		test.Tap(c.Record)
+	})
+	waitState(t, states, publish.StateLive, 20*time.Second)
+	begun := time.Now()
+	// Durations of media from here on, not waits for events.
+	time.Sleep(2 * time.Second)
+	s.Do(func() { test.Tap(s.Controls().GoLive) })
+	waitState(t, states, publish.StateConnecting, 10*time.Second)
+	waitState(t, states, publish.StateLive, 20*time.Second)
+	time.Sleep(4 * time.Second)
+	s.Do(func() {
+		c := s.Controls()
+		if c.GoLive.Text != "Stop" || c.State.Text != "● Live + recording" {
+			t.Errorf("live while recording: go live %q, state %q", c.GoLive.Text, c.State.Text)
+		}
+		test.Tap(c.GoLive)
+	})
+	select {
+	case err := <-be.streamed:
+		if err != nil {
+			t.Errorf("StopStream: %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("the stream did not stop")
+	}
+	time.Sleep(2 * time.Second)
+	s.Do(func() {
+		c := s.Controls()
+		if c.GoLive.Text != "Go Live" || c.State.Text != "● Recording" {
+			t.Errorf("after the stream: go live %q, state %q", c.GoLive.Text, c.State.Text)
+		}
+		test.Tap(c.Record)
+	})
+	waitState(t, states, publish.StateStopped, 15*time.Second)
+	total := time.Since(begun).Seconds()
+	if n := be.calls(); n != 1 {
+		t.Errorf("%d sessions, want 1: going live must not restart the recording", n)
+	}
+
+	n.Stop(t)
+	recs := n.Recordings(t, key)
+	if len(recs) != 1 {
+		t.Fatalf("nginx recorded %v, want one file\n%s", recs, n.ErrorLog())
+	}
+	span := be.streamSpan().Seconds()
+	t.Logf("streamed for %.2f s of a %.2f s recording", span, total)
+	testpeer.Check(t, testpeer.Probe(t, recs[0]), testpeer.Expect{Width: 640, Height: 360, FPS: 30, Seconds: span,
+		VideoKbps: 1000, SampleRate: 48000, Channels: 2})
+	if flags := firstVideoFlags(t, recs[0]); !strings.Contains(flags, "K") {
+		t.Errorf("the stream starts with a video packet flagged %q, want a keyframe", flags)
+	}
+	if errs := testpeer.DecodeErrors(t, recs[0]); errs != "" {
+		t.Errorf("decoding nginx's recording: %s", errs)
+	}
+
+	files, err := filepath.Glob(filepath.Join(recDir, "*.flv"))
+	if err != nil || len(files) != 1 {
+		t.Fatalf("local recordings %v (%v), want one", files, err)
+	}
+	rec := testpeer.Probe(t, files[0])
+	vgap, agap := testpeer.MaxGap(rec.VideoPTS), testpeer.MaxGap(rec.AudioPTS)
+	t.Logf("local recording: %.2f s, %d video frames, largest gaps %.0f ms video, %.0f ms audio", rec.Duration, rec.VideoFrames, vgap*1000, agap*1000)
+	if rec.Duration < total-1 || rec.Duration > total+0.5 {
+		t.Errorf("local recording lasts %.2f s, want the whole %.2f s", rec.Duration, total)
+	}
+	if vgap > 0.1 || agap > 0.1 {
+		t.Errorf("local recording has a gap: %.0f ms of video, %.0f ms of audio", vgap*1000, agap*1000)
+	}
+	if errs := testpeer.DecodeErrors(t, files[0]); errs != "" {
+		t.Errorf("decoding the local recording: %s", errs)
 	}
 }
