@@ -3,6 +3,7 @@ package publish
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -328,5 +329,41 @@ func TestRateControllerHoldsBelowTheLinkAfterCongestion(t *testing.T) {
 	}
 	if kbps <= 900 {
 		t.Errorf("still at %d after the hold, want probing above the old ceiling", kbps)
+	}
+}
+
+// Every failed reconnect attempt is an event with its number and the wait
+// before the next; the count starts again after each loss.
+func TestFailedReconnectAttemptsAreEvents(t *testing.T) {
+	v, a := pacedFakes()
+	down := fmt.Errorf("dial: %w", ErrConnect)
+	d := &dialer{
+		pubs: []*fakePublisher{{failAfter: 5}, nil, nil, {failAfter: 5}, nil, {}},
+		errs: []error{nil, down, down, nil, down},
+	}
+	var log eventLog
+	s, err := Start(Config{Video: v, Audio: fakeAudio{a}, Dial: d.dial, Duration: 1500 * time.Millisecond, OnEvent: log.add,
+		Reconnect: ReconnectPolicy{FirstDelay: time.Millisecond, MaxDelay: 10 * time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitDone(t, s)
+	if err := s.Err(); err != nil {
+		t.Fatalf("session error: %v", err)
+	}
+	log.mu.Lock()
+	defer log.mu.Unlock()
+	var attempts []int
+	for _, e := range log.events {
+		if e.Attempt == 0 {
+			continue
+		}
+		attempts = append(attempts, e.Attempt)
+		if e.State != StateReconnecting || !errors.Is(e.Err, ErrConnect) || e.RetryIn <= 0 {
+			t.Errorf("attempt event %+v, want Reconnecting with the cause and a wait", e)
+		}
+	}
+	if fmt.Sprint(attempts) != "[1 2 1]" {
+		t.Errorf("failed attempts numbered %v, want [1 2 1]", attempts)
 	}
 }

@@ -81,6 +81,11 @@ type Event struct {
 	// session; otherwise it is a warning (for example, the recording
 	// stopped because the disk is full, while the stream goes on).
 	Err error
+	// Attempt is set, with StateReconnecting and Err, when a reconnect
+	// attempt failed: 1 for the first since the connection was lost.
+	// RetryIn is then the wait before the next attempt.
+	Attempt int
+	RetryIn time.Duration
 }
 
 // Stats is a snapshot of a session's health. Rates are over the last second.
@@ -703,10 +708,11 @@ func (s *Session) runStream(st *streamRun, hdr *streamHeader) error {
 		retries    = newBackoff(s.cfg.Reconnect)
 		everLive   bool
 		connectErr error // why the last attempt failed, while reconnecting
+		failed     int   // reconnect attempts that failed since the loss
 	)
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
-			giveUp, ok := s.waitRetry(st.ctx, retries, lastErr)
+			giveUp, ok := s.waitRetry(st.ctx, retries, lastErr, failed)
 			if !ok {
 				if giveUp != nil {
 					return giveUp
@@ -727,10 +733,11 @@ func (s *Session) runStream(st *streamRun, hdr *streamHeader) error {
 				return err
 			}
 			lastErr, connectErr = err, err
-			s.log.Warn("reconnect failed", "attempt", attempt, "err", err)
+			failed++
+			s.log.Warn("reconnect failed", "attempt", failed, "err", err)
 			continue
 		}
-		dialTook, connectErr = time.Since(begun), nil
+		dialTook, connectErr, failed = time.Since(begun), nil, 0
 		if !hdr.ok {
 			if hdr.info, hdr.ok = s.waitHeader(st.ctx); !hdr.ok {
 				s.closePublisher(pub)
@@ -798,15 +805,19 @@ func (s *Session) dial(st *streamRun, attempt int, lastTook time.Duration) (Publ
 	return pub, err
 }
 
-// waitRetry waits before a reconnect attempt. It returns false when the
-// stream must not retry: it is stopping, capture has ended, or the server
-// keeps refusing the stream (then with the error that ends the stream).
-func (s *Session) waitRetry(ctx context.Context, b *backoff, lastErr error) (error, bool) {
+// waitRetry waits before a reconnect attempt, after failed attempts that
+// failed since the connection was lost. It returns false when the stream
+// must not retry: it is stopping, capture has ended, or the server keeps
+// refusing the stream (then with the error that ends the stream).
+func (s *Session) waitRetry(ctx context.Context, b *backoff, lastErr error, failed int) (error, bool) {
 	d, ok := b.delay(lastErr)
 	if !ok {
 		return fmt.Errorf("giving up after %d refusals in a row: %w", b.refusals-1, lastErr), false
 	}
 	s.log.Info("reconnecting", "in", d, "after", lastErr)
+	if failed > 0 && !s.stopRequested.Load() {
+		s.emit(Event{Time: time.Now(), State: StateReconnecting, Err: lastErr, Attempt: failed, RetryIn: d})
+	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

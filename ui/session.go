@@ -361,6 +361,8 @@ func (s *Studio) eventLogger(recording string) func(publish.Event) {
 		switch {
 		case ev.Status != nil:
 			s.logf("server: %s", ev.Status)
+		case ev.Attempt > 0:
+			s.logf("reconnect attempt %d failed: %v; next in %s", ev.Attempt, ev.Err, ev.RetryIn.Round(10*time.Millisecond))
 		case ev.Err != nil && ev.State != publish.StateError:
 			s.logf("warning: %v", ev.Err)
 		}
@@ -387,6 +389,10 @@ func (s *Studio) applyEvent(ev publish.Event) {
 	switch {
 	case ev.Status != nil:
 		s.setStatus(ev.Status.String())
+	case ev.Attempt > 0:
+		s.attempts = ev.Attempt
+		s.setStatus(fmt.Sprintf("Reconnect attempt %d failed (%s); next in %s", ev.Attempt,
+			s.scrub(ev.Err.Error()), ev.RetryIn.Round(100*time.Millisecond)))
 	case errors.Is(ev.Err, publish.ErrStreamEnded):
 		s.setStreaming(false)
 		s.showState(ev.State)
@@ -403,8 +409,9 @@ func (s *Studio) applyEvent(ev publish.Event) {
 	if reconnecting {
 		s.losses++
 		s.lostAt = time.Now()
+		s.attempts = 0
 	}
-	if ev.State != s.state && (s.live != nil || s.starting) {
+	if (ev.State != s.state || ev.Attempt > 0) && (s.live != nil || s.starting) {
 		s.showState(ev.State)
 	}
 	for _, w := range s.watchers {
@@ -508,6 +515,9 @@ func (s *Studio) showState(st publish.State) {
 // second has gone, for how long studio has been reconnecting.
 func (s *Studio) reconnectText() string {
 	text := fmt.Sprintf("%s (#%d", StateText(publish.StateReconnecting), max(s.losses, 1))
+	if s.attempts > 0 {
+		text += fmt.Sprintf(", attempt %d", s.attempts+1)
+	}
 	if d := time.Since(s.lostAt).Round(time.Second); !s.lostAt.IsZero() && d >= time.Second {
 		text += fmt.Sprintf(", %d s", int(d.Seconds()))
 	}

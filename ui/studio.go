@@ -72,6 +72,7 @@ type Studio struct {
 	liveRecording  string      // the session's recording path, if any
 	recBusy        bool        // StartRecording or StopRecording is running
 	losses         int         // times this session lost its connection
+	attempts       int         // reconnect attempts that failed since the last loss
 	lostAt         time.Time
 	starting       bool // GoLive is running
 	stopWanted     bool // Stop was tapped while GoLive was running

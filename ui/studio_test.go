@@ -401,6 +401,17 @@ func TestReconnectsAndCongestionShown(t *testing.T) {
 			t.Errorf("status %q", c.Status.Text)
 		}
 	})
+	// Each failed attempt shows, with when the next one comes.
+	refused := fmt.Errorf("connecting: %w", publish.ErrConnect)
+	onEvent(publish.Event{State: publish.StateReconnecting, Err: refused, Attempt: 2, RetryIn: 560 * time.Millisecond})
+	h.do(func(c Controls) {
+		if c.State.Text != "● Reconnecting… (#1, attempt 3)" {
+			t.Errorf("state %q after two failed attempts", c.State.Text)
+		}
+		if !strings.Contains(c.Status.Text, "Reconnect attempt 2 failed (connecting: "+publish.ErrConnect.Error()+"); next in 600ms") {
+			t.Errorf("status %q after two failed attempts", c.Status.Text)
+		}
+	})
 	onEvent(publish.Event{State: publish.StateLive})
 	onEvent(publish.Event{State: publish.StateReconnecting, Err: lost})
 	live.setStats(publish.Stats{State: publish.StateReconnecting, Reconnects: 2, TargetKbps: 1200, UserKbps: 2500,

@@ -38,6 +38,8 @@ func runHeadless(o options) int {
 		switch {
 		case ev.Status != nil:
 			say("server: %s", ev.Status)
+		case ev.Attempt > 0:
+			say("reconnect attempt %d failed (%v); next in %s", ev.Attempt, ev.Err, ev.RetryIn.Round(10*time.Millisecond))
 		case ev.State == publish.StateConnecting:
 			say("connecting to %s", dest.redacted)
 		case ev.State == publish.StateReconnecting:
