@@ -65,7 +65,19 @@ func TestConnectAndDisconnectWhileRecording(t *testing.T) {
 	}
 
 	pub := &fakePublisher{wrote: make(chan struct{}, 1)}
-	if err := s.Connect(func(context.Context, func(Status)) (Publisher, error) { return pub, nil }); err != nil {
+	// The connection takes three frames to come up.
+	slowDial := func(ctx context.Context, _ func(Status)) (Publisher, error) {
+		n := rec.count(encode.Video)
+		for rec.count(encode.Video) < n+3 {
+			select {
+			case <-rec.wrote:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+		return pub, nil
+	}
+	if err := s.Connect(slowDial); err != nil {
 		t.Fatalf("Connect: %v", err)
 	}
 	if err := s.Connect(func(context.Context, func(Status)) (Publisher, error) { return pub, nil }); !errors.Is(err, ErrStreaming) {
@@ -89,6 +101,11 @@ func TestConnectAndDisconnectWhileRecording(t *testing.T) {
 	pub.mu.Unlock()
 	if headers != 1 {
 		t.Errorf("stream got %d headers, want 1", headers)
+	}
+	// Frames from before the stream's first keyframe were never the
+	// stream's: none counts as dropped.
+	if d := s.Stats().FramesDropped; d != 0 {
+		t.Errorf("%d frames dropped in a stream that lost none", d)
 	}
 
 	if err := s.Disconnect(context.Background()); err != nil {

@@ -22,6 +22,7 @@ type queue struct {
 	closed   bool             // guarded by mu
 	dropping bool             // guarded by mu: video is dropped until a keyframe
 	offline  bool             // guarded by mu: no connection; video is not queued
+	fresh    bool             // guarded by mu: a new stream waits for its first keyframe; drops before it do not count
 	dropped  uint64           // guarded by mu: video frames dropped
 	lost     uint64           // guarded by mu: packets dropped by the hard cap
 	ready    chan struct{}    // signalled when items are added or the queue closes
@@ -51,12 +52,12 @@ func (q *queue) push(p *encode.Packet) {
 	}
 	if p.Kind == encode.Video && q.dropping {
 		if !p.Keyframe {
-			q.dropped++
+			q.countDropLocked()
 			q.mu.Unlock()
 			p.Release()
 			return
 		}
-		q.dropping = false
+		q.dropping, q.fresh = false, false
 	}
 	q.items = append(q.items, p)
 	started := false
@@ -83,7 +84,7 @@ func (q *queue) dropVideoLocked() {
 	kept := q.items[:q.head]
 	for _, p := range q.items[q.head:] {
 		if p.Kind == encode.Video {
-			q.dropped++
+			q.countDropLocked()
 			p.Release()
 			continue
 		}
@@ -101,7 +102,7 @@ func (q *queue) dropVideoLocked() {
 // for at most the queue limit, which resync then sends.
 func (q *queue) pushOfflineLocked(p *encode.Packet) {
 	if p.Kind == encode.Video {
-		q.dropped++
+		q.countDropLocked()
 		p.Release()
 		return
 	}
@@ -112,6 +113,24 @@ func (q *queue) pushOfflineLocked(p *encode.Packet) {
 		q.head++
 		q.lost++
 	}
+}
+
+// countDropLocked counts a dropped video frame, unless the stream has not
+// started yet.
+func (q *queue) countDropLocked() {
+	if !q.fresh {
+		q.dropped++
+	}
+}
+
+// startFresh prepares the queue for a new stream: like setOffline, except
+// that video dropped before the stream's first keyframe is not counted as
+// dropped, since no viewer missed it.
+func (q *queue) startFresh() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.fresh, q.offline = true, true
+	q.dropVideoLocked()
 }
 
 // setOffline marks the connection lost: from now until resync, video is

@@ -585,7 +585,7 @@ func (s *Session) Connect(dial DialFunc) error {
 	s.cur = st
 	s.streamMu.Unlock()
 	// Until the connection is up, keep recent audio only.
-	s.q.setOffline()
+	s.q.startFresh()
 	s.feeding.Store(true)
 	select {
 	case s.connectReq <- st:
