@@ -369,7 +369,7 @@ func (s *Studio) eventLogger(recording string) func(publish.Event) {
 		if ev.State != last {
 			last = ev.State
 			switch {
-			case ev.State == publish.StateLive && s.streamingNow.Load():
+			case ev.State == publish.StateLive && s.streamingNow.Load() && !errors.Is(ev.Err, publish.ErrStreamEnded):
 				s.logf("live")
 			case ev.State == publish.StateLive:
 				s.logf("recording to %s", recording)
