@@ -712,7 +712,7 @@ func (s *Session) runStream(st *streamRun, hdr *streamHeader) error {
 	)
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
-			giveUp, ok := s.waitRetry(st.ctx, retries, lastErr, failed)
+			ok, giveUp := s.waitRetry(st.ctx, retries, lastErr, failed)
 			if !ok {
 				if giveUp != nil {
 					return giveUp
@@ -805,14 +805,15 @@ func (s *Session) dial(st *streamRun, attempt int, lastTook time.Duration) (Publ
 	return pub, err
 }
 
-// waitRetry waits before a reconnect attempt, after failed attempts that
-// failed since the connection was lost. It returns false when the stream
-// must not retry: it is stopping, capture has ended, or the server keeps
-// refusing the stream (then with the error that ends the stream).
-func (s *Session) waitRetry(ctx context.Context, b *backoff, lastErr error, failed int) (error, bool) {
+// waitRetry waits before a reconnect attempt; failed is the number of
+// attempts that failed since the connection was lost. It returns false when
+// the stream must not retry: it is stopping, capture has ended, or the
+// server keeps refusing the stream (then with the error that ends the
+// stream).
+func (s *Session) waitRetry(ctx context.Context, b *backoff, lastErr error, failed int) (bool, error) {
 	d, ok := b.delay(lastErr)
 	if !ok {
-		return fmt.Errorf("giving up after %d refusals in a row: %w", b.refusals-1, lastErr), false
+		return false, fmt.Errorf("giving up after %d refusals in a row: %w", b.refusals-1, lastErr)
 	}
 	s.log.Info("reconnecting", "in", d, "after", lastErr)
 	if failed > 0 && !s.stopRequested.Load() {
@@ -824,13 +825,13 @@ func (s *Session) waitRetry(ctx context.Context, b *backoff, lastErr error, fail
 	case <-t.C:
 	case <-s.retryNow:
 	case <-s.stopCtx.Done():
-		return nil, false
+		return false, nil
 	case <-ctx.Done():
-		return nil, false
+		return false, nil
 	case <-s.muxDone:
-		return nil, false
+		return false, nil
 	}
-	return nil, true
+	return true, nil
 }
 
 func (s *Session) muxFinished() bool {
