@@ -53,6 +53,7 @@ func TestConnectAndDisconnectWhileRecording(t *testing.T) {
 	v.keyint = 300 // only forced keyframes while the test runs
 	rec := &fakePublisher{wrote: make(chan struct{}, 1)}
 	events := make(eventWaiter, 256)
+	begun := time.Now()
 	s, err := Start(Config{Video: v, Audio: fakeAudio{a}, Record: rec, OnEvent: events.add})
 	if err != nil {
 		t.Fatal(err)
@@ -60,6 +61,7 @@ func TestConnectAndDisconnectWhileRecording(t *testing.T) {
 	defer s.Stop(context.Background())
 	deadline := time.After(20 * time.Second)
 	waitCount(t, rec, encode.Video, 5, deadline, "recording before Connect")
+	connected := time.Now()
 	if err := s.Disconnect(context.Background()); !errors.Is(err, ErrNotStreaming) {
 		t.Errorf("Disconnect while only recording gave %v, want ErrNotStreaming", err)
 	}
@@ -103,9 +105,13 @@ func TestConnectAndDisconnectWhileRecording(t *testing.T) {
 		t.Errorf("stream got %d headers, want 1", headers)
 	}
 	// Frames from before the stream's first keyframe were never the
-	// stream's: none counts as dropped.
-	if d := s.Stats().FramesDropped; d != 0 {
-		t.Errorf("%d frames dropped in a stream that lost none", d)
+	// stream's: none counts as dropped. Uptime counts from going live.
+	st := s.Stats()
+	if st.FramesDropped != 0 {
+		t.Errorf("%d frames dropped in a stream that lost none", st.FramesDropped)
+	}
+	if up := st.Uptime; up <= 0 || up > time.Since(connected) {
+		t.Errorf("uptime %v while live, want (0, %v]", up, time.Since(connected))
 	}
 
 	if err := s.Disconnect(context.Background()); err != nil {
@@ -119,6 +125,10 @@ func TestConnectAndDisconnectWhileRecording(t *testing.T) {
 	}
 	if got := s.State(); got != StateLive {
 		t.Errorf("state after Disconnect = %v, want %v (recording)", got, StateLive)
+	}
+	// Recording only again: the uptime is the session's.
+	if up := s.Stats().Uptime; up < time.Since(connected) || up > time.Since(begun) {
+		t.Errorf("uptime %v after Disconnect, want the session's, between %v and %v", up, time.Since(connected), time.Since(begun))
 	}
 	n := rec.count(encode.Video)
 	waitCount(t, rec, encode.Video, n+5, deadline, "recording after Disconnect")

@@ -92,7 +92,7 @@ type Event struct {
 type Stats struct {
 	Time          time.Time
 	State         State
-	Uptime        time.Duration // since the stream went live
+	Uptime        time.Duration // since the stream went live; while only recording, since the session started
 	VideoKbps     float64
 	AudioKbps     float64
 	FPS           float64
@@ -151,6 +151,7 @@ type Session struct {
 	err           error // guarded by errMu; the first error that ended the session
 	state         atomic.Int32
 	liveSince     atomic.Int64 // unix nanos, 0 before live
+	started       time.Time    // when Start was called
 	targetKbps    atomic.Int64
 	videoBytes    atomic.Uint64
 	audioBytes    atomic.Uint64
@@ -199,6 +200,7 @@ func Start(cfg Config) (*Session, error) {
 		done:       make(chan struct{}),
 		muxDone:    make(chan struct{}),
 		sendDone:   make(chan struct{}),
+		started:    time.Now(),
 	}
 	s.stopCtx, s.requestStop = context.WithCancel(context.Background())
 	s.capture, s.stopCapture = context.WithCancel(context.Background())
@@ -645,7 +647,6 @@ func (s *Session) sendLoop() {
 	s.streamMu.Unlock()
 	if st == nil {
 		s.recordingOnly(nil)
-		s.liveSince.Store(time.Now().UnixNano())
 	}
 	for {
 		if st == nil {
@@ -683,11 +684,13 @@ func (s *Session) sendLoop() {
 	}
 }
 
-// recordingOnly shows that the session records without streaming.
+// recordingOnly shows that the session records without streaming; its
+// uptime is the session's again.
 func (s *Session) recordingOnly(err error) {
 	if s.stopRequested.Load() {
 		return
 	}
+	s.liveSince.Store(s.started.UnixNano())
 	s.setState(StateLive, err)
 }
 
