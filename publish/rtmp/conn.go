@@ -319,6 +319,15 @@ func (s *Stream) awaitPublish(ctx context.Context, c *call, statusCh chan publis
 				return err
 			}
 		case <-s.done:
+			// The server may confirm and end the stream in one burst; the
+			// confirmation still counts, and Done and Err report the end.
+			s.mu.Lock()
+			published := s.published
+			s.mu.Unlock()
+			if published {
+				s.log.Info("rtmp: publishing", "stream", s.streamID)
+				return nil
+			}
 			return s.stepError("publish", s.Err())
 		case <-t.C:
 			return fmt.Errorf("%w: publish: the server did not confirm the publish within %s", publish.ErrTimeout, s.opts.Timeout)
