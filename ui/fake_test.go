@@ -50,7 +50,7 @@ func (f *fakeBackend) GoLive(s Settings, onEvent func(publish.Event)) (Live, err
 		return nil, f.startErr
 	}
 	f.settings, f.onEvent = s, onEvent
-	f.live = &fakeLive{done: make(chan struct{})}
+	f.live = &fakeLive{done: make(chan struct{}), stopped: make(chan struct{}, 4)}
 	return f.live, nil
 }
 
@@ -90,12 +90,13 @@ func (fakePreview) Close() error { return nil }
 
 // fakeLive is a session that the test ends by calling end.
 type fakeLive struct {
-	mu    sync.Mutex
-	stats publish.Stats
-	err   error
-	done  chan struct{}
-	once  sync.Once
-	stops int
+	mu      sync.Mutex
+	stats   publish.Stats
+	err     error
+	done    chan struct{}
+	once    sync.Once
+	stops   int
+	stopped chan struct{} // receives once per Stop call
 	// recording is the path StartRecording got, "" when not recording.
 	recording string
 	// streamURL is what StartStream got, "" when not streaming;
@@ -165,7 +166,18 @@ func (l *fakeLive) Stop(context.Context) error {
 	l.mu.Lock()
 	l.stops++
 	l.mu.Unlock()
+	select {
+	case l.stopped <- struct{}{}:
+	default: // the test already knows
+	}
 	return nil
+}
+
+// stopCount returns how many times Stop was called.
+func (l *fakeLive) stopCount() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.stops
 }
 
 func (l *fakeLive) Stats() publish.Stats {

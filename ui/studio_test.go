@@ -87,8 +87,9 @@ func TestStatesFollowSessionEvents(t *testing.T) {
 			t.Errorf("after the session: button %q disabled=%v, camera disabled=%v", c.GoLive.Text, c.GoLive.Disabled(), c.Camera.Disabled())
 		}
 	})
-	if live.stops != 1 {
-		t.Errorf("Stop called %d times, want 1", live.stops)
+	wait(t, live.stopped, "Stop")
+	if n := live.stopCount(); n != 1 {
+		t.Errorf("Stop called %d times, want 1", n)
 	}
 }
 
@@ -332,8 +333,8 @@ func TestRecordWhileLiveKeepsTheStream(t *testing.T) {
 		t.Error("recording started a second session")
 	default:
 	}
-	if live.stops != 0 {
-		t.Errorf("the stream was stopped %d times", live.stops)
+	if n := live.stopCount(); n != 0 {
+		t.Errorf("the stream was stopped %d times", n)
 	}
 }
 
@@ -358,8 +359,9 @@ func TestRecordAlone(t *testing.T) {
 	})
 	live.end(nil)
 	wait(t, h.ended, "the session's end")
-	if live.stops != 1 {
-		t.Errorf("Stop called %d times, want 1", live.stops)
+	wait(t, live.stopped, "Stop")
+	if n := live.stopCount(); n != 1 {
+		t.Errorf("Stop called %d times, want 1", n)
 	}
 }
 
@@ -487,8 +489,8 @@ func TestGoLiveWhileRecording(t *testing.T) {
 			t.Errorf("after stopping the stream: state %q, go live %q, record %q", c.State.Text, c.GoLive.Text, c.Record.Text)
 		}
 	})
-	if live.stops != 0 {
-		t.Errorf("the session was stopped %d times, want 0", live.stops)
+	if n := live.stopCount(); n != 0 {
+		t.Errorf("the session was stopped %d times, want 0", n)
 	}
 
 	// A stream that fails by itself leaves the recording running.
@@ -503,7 +505,7 @@ func TestGoLiveWhileRecording(t *testing.T) {
 			t.Errorf("dialog %q, want the failure and a hint", h.s.lastDialog)
 		}
 	})
-	if live.stops != 0 {
-		t.Errorf("the session was stopped %d times, want 0", live.stops)
+	if n := live.stopCount(); n != 0 {
+		t.Errorf("the session was stopped %d times, want 0", n)
 	}
 }
