@@ -385,7 +385,10 @@ func TestWindowRecordThenGoLiveToNginx(t *testing.T) {
 	if rec.Duration < total-1 || rec.Duration > total+0.5 {
 		t.Errorf("local recording lasts %.2f s, want the whole %.2f s", rec.Duration, total)
 	}
-	if vgap > 0.1 || agap > 0.1 {
+	// Audio is counted in samples, so any hole is studio's. Video may skip
+	// a frame or two when the machine is busy (the pattern keeps real
+	// time); restarting the session for the stream would leave about 1 s.
+	if vgap > 0.5 || agap > 0.1 {
 		t.Errorf("local recording has a gap: %.0f ms of video, %.0f ms of audio", vgap*1000, agap*1000)
 	}
 	if errs := testpeer.DecodeErrors(t, files[0]); errs != "" {
