@@ -26,38 +26,11 @@ import (
 // with a keyframe and decode without errors.
 func TestWindowGoLiveToNginx(t *testing.T) {
 	n := testpeer.StartNginx(t)
-	a := test.NewTempApp(t)
-	recDir := t.TempDir()
-	a.Preferences().SetString("studio.record_dir", recDir)
-	real := newBackend(slog.New(slog.DiscardHandler))
-	defer real.Close(5 * time.Second)
-	be := &timedBackend{backend: real, recorded: make(chan string, 2)}
-	w := test.NewWindow(nil)
-	defer w.Close()
-	s := ui.New(ui.Config{Backend: be, Keys: newKeyStore(t.TempDir()), Prefs: a.Preferences(), Window: w, Version: "e2e"})
-	defer s.Shutdown(nil, 5*time.Second)
-
-	states := make(chan publish.State, 32)
-	s.Watch(func(ev publish.Event) {
-		select {
-		case states <- ev.State:
-		default:
-		}
-	})
+	be := &timedBackend{recorded: make(chan string, 2)}
 	const key = "window-e2e-4b1c"
+	s, states, _ := startWindow(t, be, n.RTMPURL, key)
 	s.Do(func() {
-		w.SetContent(s.Content())
-		w.Resize(fyne.NewSize(1024, 640))
 		c := s.Controls()
-		c.Camera.SetSelected("Test pattern")
-		c.Microphone.SetSelected("Test tone (1 kHz)")
-		c.Size.SetSelected("640x360")
-		c.FPS.SetSelected("30")
-		c.VideoKbps.SetText("1000")
-		c.Preset.SetSelected("veryfast")
-		c.Destination.SetSelected(ui.CustomName)
-		c.Server.SetText(n.RTMPURL)
-		test.Type(c.Key, key)
 		if c.GoLive.Disabled() {
 			t.Fatal("Go Live is disabled with a complete destination")
 		}
@@ -131,6 +104,47 @@ func TestWindowGoLiveToNginx(t *testing.T) {
 	if errs := testpeer.DecodeErrors(t, path); errs != "" {
 		t.Errorf("decoding the local recording: %s", errs)
 	}
+}
+
+// startWindow opens the window on the real backend (wrapped by be) with the
+// Fyne test driver (no display), and fills it in: test pattern and tone,
+// 640x360 at 30 fps, 1000 kbps veryfast, a Custom destination on server
+// with key. It returns the window, the states its sessions go through, and
+// the directory it records to. Everything closes when the test ends.
+func startWindow(t *testing.T, be *timedBackend, server, key string) (*ui.Studio, <-chan publish.State, string) {
+	t.Helper()
+	a := test.NewTempApp(t)
+	recDir := t.TempDir()
+	a.Preferences().SetString("studio.record_dir", recDir)
+	be.backend = newBackend(slog.New(slog.DiscardHandler))
+	t.Cleanup(func() { be.backend.Close(5 * time.Second) })
+	w := test.NewWindow(nil)
+	t.Cleanup(w.Close)
+	s := ui.New(ui.Config{Backend: be, Keys: newKeyStore(t.TempDir()), Prefs: a.Preferences(), Window: w, Version: "e2e"})
+	t.Cleanup(func() { s.Shutdown(nil, 5*time.Second) })
+
+	states := make(chan publish.State, 32)
+	s.Watch(func(ev publish.Event) {
+		select {
+		case states <- ev.State:
+		default:
+		}
+	})
+	s.Do(func() {
+		w.SetContent(s.Content())
+		w.Resize(fyne.NewSize(1024, 640))
+		c := s.Controls()
+		c.Camera.SetSelected("Test pattern")
+		c.Microphone.SetSelected("Test tone (1 kHz)")
+		c.Size.SetSelected("640x360")
+		c.FPS.SetSelected("30")
+		c.VideoKbps.SetText("1000")
+		c.Preset.SetSelected("veryfast")
+		c.Destination.SetSelected(ui.CustomName)
+		c.Server.SetText(server)
+		test.Type(c.Key, key)
+	})
+	return s, states, recDir
 }
 
 // firstVideoFlags returns ffprobe's flags of the first video packet in path
@@ -288,40 +302,10 @@ func (b *timedBackend) streamSpan() time.Duration {
 // gap; nginx's must hold the stream from a keyframe on; both must decode.
 func TestWindowRecordThenGoLiveToNginx(t *testing.T) {
 	n := testpeer.StartNginx(t)
-	a := test.NewTempApp(t)
-	recDir := t.TempDir()
-	a.Preferences().SetString("studio.record_dir", recDir)
-	real := newBackend(slog.New(slog.DiscardHandler))
-	defer real.Close(5 * time.Second)
-	be := &timedBackend{backend: real, streamed: make(chan error, 1)}
-	w := test.NewWindow(nil)
-	defer w.Close()
-	s := ui.New(ui.Config{Backend: be, Keys: newKeyStore(t.TempDir()), Prefs: a.Preferences(), Window: w, Version: "e2e"})
-	defer s.Shutdown(nil, 5*time.Second)
-
-	states := make(chan publish.State, 32)
-	s.Watch(func(ev publish.Event) {
-		select {
-		case states <- ev.State:
-		default:
-		}
-	})
+	be := &timedBackend{streamed: make(chan error, 1)}
 	const key = "record-first-9d2e"
-	s.Do(func() {
-		w.SetContent(s.Content())
-		w.Resize(fyne.NewSize(1024, 640))
-		c := s.Controls()
-		c.Camera.SetSelected("Test pattern")
-		c.Microphone.SetSelected("Test tone (1 kHz)")
-		c.Size.SetSelected("640x360")
-		c.FPS.SetSelected("30")
-		c.VideoKbps.SetText("1000")
-		c.Preset.SetSelected("veryfast")
-		c.Destination.SetSelected(ui.CustomName)
-		c.Server.SetText(n.RTMPURL)
-		test.Type(c.Key, key)
-		test.Tap(c.Record)
-	})
+	s, states, recDir := startWindow(t, be, n.RTMPURL, key)
+	s.Do(func() { test.Tap(s.Controls().Record) })
 	waitState(t, states, publish.StateLive, 20*time.Second)
 	begun := time.Now()
 	// Durations of media from here on, not waits for events.
