@@ -134,17 +134,8 @@ func generic(dst *image.YCbCr, src image.Image) {
 	}
 }
 
-// newI420 allocates a w×h I420 picture in one buffer.
+// newI420 allocates a w×h I420 picture in one buffer (w and h even, so
+// CStride is w/2).
 func newI420(w, h int) *image.YCbCr {
-	ySize, cSize := w*h, (w/2)*(h/2)
-	buf := make([]byte, ySize+2*cSize)
-	return &image.YCbCr{
-		Y:              buf[:ySize:ySize],
-		Cb:             buf[ySize : ySize+cSize : ySize+cSize],
-		Cr:             buf[ySize+cSize:],
-		YStride:        w,
-		CStride:        w / 2,
-		SubsampleRatio: image.YCbCrSubsampleRatio420,
-		Rect:           image.Rect(0, 0, w, h),
-	}
+	return image.NewYCbCr(image.Rect(0, 0, w, h), image.YCbCrSubsampleRatio420)
 }

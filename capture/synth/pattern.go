@@ -76,7 +76,6 @@ type Pattern struct {
 }
 
 type patternBuf struct {
-	buf   []byte // img's three planes
 	img   image.YCbCr
 	frame capture.VideoFrame
 	rel   func()
@@ -284,18 +283,9 @@ func (p *Pattern) get() *patternBuf {
 		return b
 	}
 
-	w, h := p.props.Width, p.props.Height
-	ySize, cSize := w*h, (w/2)*(h/2)
-	buf := make([]byte, ySize+2*cSize)
-	b := &patternBuf{buf: buf, img: image.YCbCr{
-		Y:              buf[:ySize:ySize],
-		Cb:             buf[ySize : ySize+cSize : ySize+cSize],
-		Cr:             buf[ySize+cSize:],
-		YStride:        w,
-		CStride:        w / 2,
-		SubsampleRatio: image.YCbCrSubsampleRatio420,
-		Rect:           image.Rect(0, 0, w, h),
-	}}
+	// With even sizes, the standard layout is the one Pattern promises.
+	img := image.NewYCbCr(image.Rect(0, 0, p.props.Width, p.props.Height), image.YCbCrSubsampleRatio420)
+	b := &patternBuf{img: *img}
 	b.rel = func() { p.put(b) }
 	return b
 }
@@ -336,7 +326,9 @@ func (p *Pattern) render(b *patternBuf, slot int64, seq uint64, pts time.Duratio
 
 	// Back to the background.
 	if !b.drawn {
-		copy(b.buf, p.bg)
+		copy(img.Y, bgY)
+		copy(img.Cb, bgCb)
+		copy(img.Cr, bgCr)
 		b.drawn = true
 	} else {
 		if sy := b.stripeY; sy >= 0 {

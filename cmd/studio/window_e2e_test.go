@@ -67,20 +67,16 @@ func TestWindowGoLiveToNginx(t *testing.T) {
 		t.Errorf("%d sessions, want 1: recording must not restart the stream", n)
 	}
 
-	n.Stop(t)
-	recs := n.Recordings(t, key)
-	if len(recs) != 1 {
-		t.Fatalf("nginx recorded %v, want one file\n%s", recs, n.ErrorLog())
-	}
+	served := onlyRecording(t, n, key)
 	// The window streamed from GoLive to Stop: about 5 s plus connecting.
 	span := be.span().Seconds()
 	t.Logf("the session ran %.2f s", span)
 	if span < 5 || span > 7 {
 		t.Errorf("the session ran %.2f s, want 5 s of live plus a connect", span)
 	}
-	testpeer.Check(t, testpeer.Probe(t, recs[0]), testpeer.Expect{Width: 640, Height: 360, FPS: 30, Seconds: span,
+	testpeer.Check(t, testpeer.Probe(t, served), testpeer.Expect{Width: 640, Height: 360, FPS: 30, Seconds: span,
 		VideoKbps: 1000, SampleRate: 48000, Channels: 2})
-	if errs := testpeer.DecodeErrors(t, recs[0]); errs != "" {
+	if errs := testpeer.DecodeErrors(t, served); errs != "" {
 		t.Errorf("decoding the recording: %s", errs)
 	}
 
@@ -145,6 +141,17 @@ func startWindow(t *testing.T, be *timedBackend, server, key string) (*ui.Studio
 		test.Type(c.Key, key)
 	})
 	return s, states, recDir
+}
+
+// onlyRecording stops nginx and returns the one file it recorded for key.
+func onlyRecording(t *testing.T, n *testpeer.Nginx, key string) string {
+	t.Helper()
+	n.Stop(t)
+	recs := n.Recordings(t, key)
+	if len(recs) != 1 {
+		t.Fatalf("nginx recorded %v, want one file\n%s", recs, n.ErrorLog())
+	}
+	return recs[0]
 }
 
 // firstVideoFlags returns ffprobe's flags of the first video packet in path
@@ -343,19 +350,15 @@ func TestWindowRecordThenGoLiveToNginx(t *testing.T) {
 		t.Errorf("%d sessions, want 1: going live must not restart the recording", n)
 	}
 
-	n.Stop(t)
-	recs := n.Recordings(t, key)
-	if len(recs) != 1 {
-		t.Fatalf("nginx recorded %v, want one file\n%s", recs, n.ErrorLog())
-	}
+	served := onlyRecording(t, n, key)
 	span := be.streamSpan().Seconds()
 	t.Logf("streamed for %.2f s of a %.2f s recording", span, total)
-	testpeer.Check(t, testpeer.Probe(t, recs[0]), testpeer.Expect{Width: 640, Height: 360, FPS: 30, Seconds: span,
+	testpeer.Check(t, testpeer.Probe(t, served), testpeer.Expect{Width: 640, Height: 360, FPS: 30, Seconds: span,
 		VideoKbps: 1000, SampleRate: 48000, Channels: 2})
-	if flags := firstVideoFlags(t, recs[0]); !strings.Contains(flags, "K") {
+	if flags := firstVideoFlags(t, served); !strings.Contains(flags, "K") {
 		t.Errorf("the stream starts with a video packet flagged %q, want a keyframe", flags)
 	}
-	if errs := testpeer.DecodeErrors(t, recs[0]); errs != "" {
+	if errs := testpeer.DecodeErrors(t, served); errs != "" {
 		t.Errorf("decoding nginx's recording: %s", errs)
 	}
 
