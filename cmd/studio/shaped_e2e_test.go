@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -100,7 +101,7 @@ func TestCongestionAdaptsAndRecovers(t *testing.T) {
 	r := startStudio(t, nil, nil, "-headless", "-size", "1280x720", "-fps", "30", "-bitrate", "2500",
 		"-duration", run.String(), "-url", l.RTMPURL+"/"+key, "-stats-json", stats)
 	r.waitLine(t, r.start, "live on", 15*time.Second)
-	player := startPlayer(t, l.RTMPURL+"/"+key)
+	player := startPlayer(t, l, l.RTMPURL+"/"+key)
 	unshaped := r.after(t, r.start, shaped)
 	l.Rate(t, 0)
 	code, exited := r.wait(t, run+30*time.Second)
@@ -144,13 +145,20 @@ func TestCongestionAdaptsAndRecovers(t *testing.T) {
 	// above its minimum.
 	// It must not grow over the run: at the end of the shaped period and at
 	// the end of the run it is back within 1 s of its minimum (ffmpeg's
-	// grows by a second every two). Transients while adaptive bitrate
-	// probes the link stay under 2 s.
-	peak := delays.spread(2 * time.Second)
-	maxes, medians := delays.profile(5*time.Second, 1), delays.profile(5*time.Second, 0.5)
+	// grows by a second every two).
+	// Start-up is measured apart: the first second goes out at the user's
+	// target, keyframe included, before adaptive bitrate has seen the link,
+	// and must squeeze through a link 2.5 times too slow. Our queue (up to
+	// its 700 ms limit), the link's own queue (about 650 ms) and, when slow
+	// start overflows that queue, TCP's retransmission timeout (over a
+	// second at these round-trip times) add up; 2.1 to 2.7 s were measured
+	// here, and it must stay under 4 s.
+	// After start-up, transients while adaptive bitrate probes the link stay
+	// under 2 s.
+	const startup = 5 * time.Second
+	maxes, medians := delays.profile(startup, 1), delays.profile(startup, 0.5)
 	t.Logf("server-side delay above the minimum, per 5 s of media: max %v, median %v", maxes, medians)
-	t.Logf("server-side delay above its minimum: max %v over %d packets", peak.Round(time.Millisecond), len(delays.samples))
-	endShaped := int(shaped/(5*time.Second)) - 1
+	endShaped := int(shaped/startup) - 1
 	if len(medians) <= endShaped+1 {
 		t.Fatalf("the player saw only %d windows of 5 s", len(medians))
 	}
@@ -159,8 +167,11 @@ func TestCongestionAdaptsAndRecovers(t *testing.T) {
 			t.Errorf("server-side delay %v above its minimum (median) at %d–%d s: it grew by 1 s or more", medians[i], 5*i, 5*i+5)
 		}
 	}
-	if peak >= 2*time.Second {
-		t.Errorf("server-side delay reached %v above its minimum, want transients under 2 s", peak)
+	if maxes[0] >= 4*time.Second {
+		t.Errorf("server-side delay reached %v above its minimum during start-up, want under 4 s", maxes[0])
+	}
+	if peak := slices.Max(maxes[1:]); peak >= 2*time.Second {
+		t.Errorf("server-side delay reached %v above its minimum after start-up, want transients under 2 s", peak)
 	}
 	// Back to the user's target within 30 s of the link clearing.
 	var recovered time.Duration = -1
@@ -198,22 +209,6 @@ type delaySample struct {
 
 type delays struct{ samples []delaySample }
 
-// spread returns the largest delay above the minimum, leaving out the
-// first skip of the stream (the player's start-up buffering).
-func (d delays) spread(skip time.Duration) time.Duration {
-	var ds []time.Duration
-	for _, s := range d.samples {
-		if s.ts >= skip {
-			ds = append(ds, s.arrival.Sub(d.samples[0].arrival)-s.ts)
-		}
-	}
-	if len(ds) == 0 {
-		return 0
-	}
-	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
-	return ds[len(ds)-1] - ds[0]
-}
-
 // profile returns, for each window of media time, the quantile q (0 to 1)
 // of the delay above the run's minimum.
 func (d delays) profile(window time.Duration, q float64) []time.Duration {
@@ -245,11 +240,15 @@ func (d delays) profile(window time.Duration, q float64) []time.Duration {
 
 var debugTS = regexp.MustCompile(`demuxer -> ist_index:\d+ type:(video|audio) .*pkt_dts_time:([0-9.]+)`)
 
-func startPlayer(t *testing.T, url string) *player {
+// startPlayer starts the player beside the server, so that the link under
+// test shapes only the publisher's traffic. It prints each packet as soon as
+// the codecs are known, without first guessing the frame rate from the
+// packets it reads.
+func startPlayer(t *testing.T, l *testpeer.ShapedLink, url string) *player {
 	t.Helper()
 	bin := testpeer.Require(t, "ffmpeg")[0]
 	p := &player{done: make(chan struct{})}
-	p.cmd = exec.Command(bin, "-hide_banner", "-nostdin", "-fflags", "nobuffer", "-debug_ts",
+	p.cmd = l.ServerSide(bin, "-hide_banner", "-nostdin", "-fflags", "nobuffer", "-fpsprobesize", "0", "-debug_ts",
 		"-i", url, "-map", "0", "-c", "copy", "-f", "null", "-")
 	pipe, err := p.cmd.StderrPipe()
 	if err != nil {

@@ -147,15 +147,18 @@ func parseRatio(s string) float64 {
 // DecodeErrors decodes every frame of path with ffmpeg and returns what it
 // printed at level error; a clean file gives "".
 //
-// Frames keep their own timestamps (-fps_mode passthrough): ffmpeg's default
-// converts to the frame rate it guesses from the first packets, and a guess
-// thrown off by frames the source skipped under load makes it report
-// colliding timestamps that are not in the file. Timestamps that really
-// repeat or go back are still reported.
+// Frames keep their own timestamps, in the file's own millisecond time base
+// (-fps_mode passthrough -enc_time_base -1). Otherwise ffmpeg converts them
+// to a time base of one frame at the rate it guesses from the first
+// packets, and a guess below the real rate, thrown off by frames the source
+// skipped under load, makes neighbouring frames collide there: ffmpeg then
+// reports repeated timestamps that are not in the file. Timestamps that
+// really repeat or go back are still reported.
 func DecodeErrors(t testing.TB, path string) string {
 	t.Helper()
 	bin := Require(t, "ffmpeg")[0]
-	out, err := exec.Command(bin, "-nostdin", "-v", "error", "-i", path, "-fps_mode", "passthrough", "-f", "null", "-").CombinedOutput()
+	out, err := exec.Command(bin, "-nostdin", "-v", "error", "-i", path,
+		"-fps_mode", "passthrough", "-enc_time_base", "-1", "-f", "null", "-").CombinedOutput()
 	if err != nil && len(out) == 0 {
 		return fmt.Sprintf("ffmpeg failed: %v", err)
 	}

@@ -75,6 +75,13 @@ func (l *ShapedLink) Rate(t testing.TB, kbit int) {
 	}
 }
 
+// ServerSide returns a command that runs beside the server, inside its
+// namespace: it reaches the server over the namespace's own loopback, not
+// through the shaped link, as a viewer on another network would.
+func (l *ShapedLink) ServerSide(name string, args ...string) *exec.Cmd {
+	return exec.Command("ip", append([]string{"netns", "exec", l.NS, name}, args...)...)
+}
+
 // Cut silently drops every packet to and from the server: no RST, no FIN.
 func (l *ShapedLink) Cut(t testing.TB) {
 	t.Helper()
