@@ -67,3 +67,25 @@ func TestRecordingStartsAndStopsWhileLive(t *testing.T) {
 		t.Errorf("StartRecording after the end gave %v, want ErrClosed", err)
 	}
 }
+
+// While the session only records, its rates are the recording's: a
+// streamer watching a local recording sees its frame rate and bitrate, not
+// zeros.
+func TestStatsWhileOnlyRecording(t *testing.T) {
+	v, a := pacedFakes()
+	rec := &fakePublisher{wrote: make(chan struct{}, 1)}
+	s, err := Start(Config{Video: v, Audio: fakeAudio{a}, Record: rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Stop(context.Background())
+	// 45 frames: one and a half seconds, so that the rates span a second.
+	waitCount(t, rec, encode.Video, 45, time.After(20*time.Second), "recording")
+	st := s.Stats()
+	if !st.Recording || st.FramesSent != 0 {
+		t.Fatalf("recording %v, %d frames sent; want only a recording", st.Recording, st.FramesSent)
+	}
+	if st.FPS < 15 || st.FPS > 45 || st.VideoKbps <= 0 || st.AudioKbps <= 0 {
+		t.Errorf("while only recording 30 fps: %.1f fps, video %.1f kbps, audio %.1f kbps", st.FPS, st.VideoKbps, st.AudioKbps)
+	}
+}

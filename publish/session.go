@@ -88,7 +88,9 @@ type Event struct {
 	RetryIn time.Duration
 }
 
-// Stats is a snapshot of a session's health. Rates are over the last second.
+// Stats is a snapshot of a session's health. Rates are over the last
+// second, of what was sent to the server; while the session only records,
+// of what was recorded.
 type Stats struct {
 	Time          time.Time
 	State         State
@@ -157,7 +159,11 @@ type Session struct {
 	audioBytes    atomic.Uint64
 	framesSent    atomic.Uint64
 	recording     atomic.Bool
-	rates         rateWindow
+	rates         rateWindow // of what was sent
+	recVideo      atomic.Uint64
+	recAudio      atomic.Uint64
+	recFrames     atomic.Uint64
+	recRates      rateWindow // of what was recorded
 	stopRequested atomic.Bool
 	reconnects    atomic.Int64
 	retryNow      chan struct{} // skips the wait before the next reconnect
@@ -211,6 +217,7 @@ func Start(cfg Config) (*Session, error) {
 	})
 	s.recording.Store(cfg.Record != nil)
 	s.rates.init()
+	s.recRates.init()
 	if cfg.Dial != nil {
 		s.cur = s.newStreamRun(cfg.Dial, false)
 		s.feeding.Store(true)
@@ -327,6 +334,9 @@ func (s *Session) Stats() Stats {
 	}
 	st.VideoKbps, st.AudioKbps, st.FPS = s.rates.rates(now, s.sample(now))
 	st.EstimateKbps = st.VideoKbps + st.AudioKbps
+	if st.Recording && !s.feeding.Load() {
+		st.VideoKbps, st.AudioKbps, st.FPS = s.recRates.rates(now, s.recSample(now))
+	}
 	if src := s.link.Load(); src != nil {
 		if l, ok := src.r.Link(); ok {
 			st.RTT, st.LinkDelay = l.RTT, l.Queued()
@@ -341,6 +351,10 @@ func (s *Session) Stats() Stats {
 
 func (s *Session) sample(now time.Time) rateSample {
 	return rateSample{at: now, video: s.videoBytes.Load(), audio: s.audioBytes.Load(), frames: s.framesSent.Load()}
+}
+
+func (s *Session) recSample(now time.Time) rateSample {
+	return rateSample{at: now, video: s.recVideo.Load(), audio: s.recAudio.Load(), frames: s.recFrames.Load()}
 }
 
 // encodeLoop moves packets from one encoder into the mux until capture
@@ -508,6 +522,11 @@ func (s *Session) mux(rec *recording, p *encode.Packet) {
 	if rec.pub != nil && !rec.awaitKey {
 		if err := rec.pub.WritePacket(p); err != nil {
 			s.recordFailed(rec, err)
+		} else if p.Kind == encode.Video {
+			s.recVideo.Add(uint64(len(p.Data)))
+			s.recFrames.Add(1)
+		} else {
+			s.recAudio.Add(uint64(len(p.Data)))
 		}
 	}
 	if !s.feeding.Load() {
@@ -1033,6 +1052,7 @@ func (s *Session) statsLoop() {
 		select {
 		case now := <-t.C:
 			s.rates.add(s.sample(now))
+			s.recRates.add(s.recSample(now))
 			s.adapt(now)
 		case <-s.sendDone:
 			return
