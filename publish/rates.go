@@ -2,8 +2,47 @@ package publish
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"studio/encode"
 )
+
+// mediaRate counts the media bytes and video frames that pass one point
+// (the connection, or the recording) and reports their rates over about
+// the last second. Its methods are safe for concurrent use.
+type mediaRate struct {
+	video, audio, frames atomic.Uint64
+	window               rateWindow
+}
+
+func (m *mediaRate) init() { m.window.init() }
+
+// count counts one packet of kind with n bytes.
+func (m *mediaRate) count(kind encode.Kind, n int) {
+	if kind == encode.Video {
+		m.video.Add(uint64(n))
+		m.frames.Add(1)
+	} else {
+		m.audio.Add(uint64(n))
+	}
+}
+
+func (m *mediaRate) sample(now time.Time) rateSample {
+	return rateSample{at: now, video: m.video.Load(), audio: m.audio.Load(), frames: m.frames.Load()}
+}
+
+// tick keeps a sample of the counters for later rates.
+func (m *mediaRate) tick(now time.Time) { m.window.add(m.sample(now)) }
+
+// rates returns video kbps, audio kbps and frames per second over about
+// the last second.
+func (m *mediaRate) rates(now time.Time) (videoKbps, audioKbps, fps float64) {
+	return m.window.rates(now, m.sample(now))
+}
+
+// bytes is every byte counted so far.
+func (m *mediaRate) bytes() uint64 { return m.video.Load() + m.audio.Load() }
 
 type rateSample struct {
 	at                   time.Time

@@ -155,15 +155,9 @@ type Session struct {
 	liveSince     atomic.Int64 // unix nanos, 0 before live
 	started       time.Time    // when Start was called
 	targetKbps    atomic.Int64
-	videoBytes    atomic.Uint64
-	audioBytes    atomic.Uint64
-	framesSent    atomic.Uint64
+	sent          mediaRate // what went to the server
+	recorded      mediaRate // what went to the recording
 	recording     atomic.Bool
-	rates         rateWindow // of what was sent
-	recVideo      atomic.Uint64
-	recAudio      atomic.Uint64
-	recFrames     atomic.Uint64
-	recRates      rateWindow // of what was recorded
 	stopRequested atomic.Bool
 	reconnects    atomic.Int64
 	retryNow      chan struct{} // skips the wait before the next reconnect
@@ -216,8 +210,8 @@ func Start(cfg Config) (*Session, error) {
 		_ = cfg.Video.ForceKeyframe()
 	})
 	s.recording.Store(cfg.Record != nil)
-	s.rates.init()
-	s.recRates.init()
+	s.sent.init()
+	s.recorded.init()
 	if cfg.Dial != nil {
 		s.cur = s.newStreamRun(cfg.Dial, false)
 		s.feeding.Store(true)
@@ -319,23 +313,23 @@ func (s *Session) Stats() Stats {
 	st := Stats{
 		Time:          now,
 		State:         s.State(),
-		FramesSent:    s.framesSent.Load(),
+		FramesSent:    s.sent.frames.Load(),
 		FramesDropped: qs.dropped,
 		Queue:         qs.span,
 
 		TargetKbps: int(s.targetKbps.Load()),
 		UserKbps:   int(s.userKbps.Load()),
 		Reconnects: int(s.reconnects.Load()),
-		BytesSent:  s.videoBytes.Load() + s.audioBytes.Load(),
+		BytesSent:  s.sent.bytes(),
 		Recording:  s.recording.Load(),
 	}
 	if since := s.liveSince.Load(); since != 0 && (st.State == StateLive || st.State == StateReconnecting) {
 		st.Uptime = now.Sub(time.Unix(0, since))
 	}
-	st.VideoKbps, st.AudioKbps, st.FPS = s.rates.rates(now, s.sample(now))
+	st.VideoKbps, st.AudioKbps, st.FPS = s.sent.rates(now)
 	st.EstimateKbps = st.VideoKbps + st.AudioKbps
 	if st.Recording && !s.feeding.Load() {
-		st.VideoKbps, st.AudioKbps, st.FPS = s.recRates.rates(now, s.recSample(now))
+		st.VideoKbps, st.AudioKbps, st.FPS = s.recorded.rates(now)
 	}
 	if src := s.link.Load(); src != nil {
 		if l, ok := src.r.Link(); ok {
@@ -347,14 +341,6 @@ func (s *Session) Stats() Stats {
 	}
 	st.Congestion = min(1, float64(qs.span+st.LinkDelay)/float64(s.cfg.QueueLimit))
 	return st
-}
-
-func (s *Session) sample(now time.Time) rateSample {
-	return rateSample{at: now, video: s.videoBytes.Load(), audio: s.audioBytes.Load(), frames: s.framesSent.Load()}
-}
-
-func (s *Session) recSample(now time.Time) rateSample {
-	return rateSample{at: now, video: s.recVideo.Load(), audio: s.recAudio.Load(), frames: s.recFrames.Load()}
 }
 
 // encodeLoop moves packets from one encoder into the mux until capture
@@ -522,11 +508,8 @@ func (s *Session) mux(rec *recording, p *encode.Packet) {
 	if rec.pub != nil && !rec.awaitKey {
 		if err := rec.pub.WritePacket(p); err != nil {
 			s.recordFailed(rec, err)
-		} else if p.Kind == encode.Video {
-			s.recVideo.Add(uint64(len(p.Data)))
-			s.recFrames.Add(1)
 		} else {
-			s.recAudio.Add(uint64(len(p.Data)))
+			s.recorded.count(p.Kind, len(p.Data))
 		}
 	}
 	if !s.feeding.Load() {
@@ -912,18 +895,12 @@ func (s *Session) stream(st *streamRun, pub Publisher) error {
 			continue
 		}
 		err := pub.WritePacket(p)
-		n := uint64(len(p.Data))
-		kind := p.Kind
+		n, kind := len(p.Data), p.Kind
 		p.Release()
 		if err != nil {
 			return fmt.Errorf("sending to server: %w", err)
 		}
-		if kind == encode.Video {
-			s.videoBytes.Add(n)
-			s.framesSent.Add(1)
-		} else {
-			s.audioBytes.Add(n)
-		}
+		s.sent.count(kind, n)
 	}
 }
 
@@ -1051,8 +1028,8 @@ func (s *Session) statsLoop() {
 	for {
 		select {
 		case now := <-t.C:
-			s.rates.add(s.sample(now))
-			s.recRates.add(s.recSample(now))
+			s.sent.tick(now)
+			s.recorded.tick(now)
 			s.adapt(now)
 		case <-s.sendDone:
 			return
