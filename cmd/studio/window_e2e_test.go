@@ -12,6 +12,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"studio/internal/testpeer"
 	"studio/publish"
@@ -321,13 +322,7 @@ func TestWindowRecordThenGoLiveToNginx(t *testing.T) {
 	waitState(t, states, publish.StateConnecting, 10*time.Second)
 	waitState(t, states, publish.StateLive, 20*time.Second)
 	time.Sleep(4 * time.Second)
-	s.Do(func() {
-		c := s.Controls()
-		if c.GoLive.Text != "Stop" || c.State.Text != "● Live + recording" {
-			t.Errorf("live while recording: go live %q, state %q", c.GoLive.Text, c.State.Text)
-		}
-		test.Tap(c.GoLive)
-	})
+	checkThenTap(t, s, "live while recording", "Stop", "● Live + recording", func(c ui.Controls) *widget.Button { return c.GoLive })
 	select {
 	case err := <-be.streamed:
 		if err != nil {
@@ -337,13 +332,7 @@ func TestWindowRecordThenGoLiveToNginx(t *testing.T) {
 		t.Fatal("the stream did not stop")
 	}
 	time.Sleep(2 * time.Second)
-	s.Do(func() {
-		c := s.Controls()
-		if c.GoLive.Text != "Go Live" || c.State.Text != "● Recording" {
-			t.Errorf("after the stream: go live %q, state %q", c.GoLive.Text, c.State.Text)
-		}
-		test.Tap(c.Record)
-	})
+	checkThenTap(t, s, "after the stream", "Go Live", "● Recording", func(c ui.Controls) *widget.Button { return c.Record })
 	waitState(t, states, publish.StateStopped, 15*time.Second)
 	total := time.Since(begun).Seconds()
 	if n := be.calls(); n != 1 {
@@ -381,4 +370,17 @@ func TestWindowRecordThenGoLiveToNginx(t *testing.T) {
 	if errs := testpeer.DecodeErrors(t, files[0]); errs != "" {
 		t.Errorf("decoding the local recording: %s", errs)
 	}
+}
+
+// checkThenTap checks the Go Live button's label and the state line, then
+// taps the button that tap picks, all in one step on the window's thread.
+func checkThenTap(t *testing.T, s *ui.Studio, when, goLive, state string, tap func(ui.Controls) *widget.Button) {
+	t.Helper()
+	s.Do(func() {
+		c := s.Controls()
+		if c.GoLive.Text != goLive || c.State.Text != state {
+			t.Errorf("%s: go live %q, state %q; want %q, %q", when, c.GoLive.Text, c.State.Text, goLive, state)
+		}
+		test.Tap(tap(c))
+	})
 }
