@@ -69,8 +69,8 @@ func (w *rateWindow) add(s rateSample) {
 }
 
 // rates returns video kbps, audio kbps and frames per second between the
-// newest sample at least one second older than cur (or the oldest kept)
-// and cur.
+// newest sample at least one second older than cur (or the oldest kept,
+// then counted over one second) and cur.
 func (w *rateWindow) rates(now time.Time, cur rateSample) (videoKbps, audioKbps, fps float64) {
 	w.mu.Lock()
 	base := rateSample{}
@@ -86,10 +86,10 @@ func (w *rateWindow) rates(now time.Time, cur rateSample) (videoKbps, audioKbps,
 	if !found {
 		return 0, 0, 0
 	}
-	dt := now.Sub(base.at).Seconds()
-	if dt <= 0 {
-		return 0, 0, 0
-	}
+	// Within the first second, the counters started at zero less than a
+	// second ago: the rate over the last second still divides by one, so
+	// that a first keyframe does not read as a burst of many Mbit/s.
+	dt := max(now.Sub(base.at).Seconds(), 1)
 	return float64(cur.video-base.video) * 8 / 1000 / dt,
 		float64(cur.audio-base.audio) * 8 / 1000 / dt,
 		float64(cur.frames-base.frames) / dt
