@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"studio/capture"
 	"studio/encode"
 )
 
@@ -69,6 +70,9 @@ type Config struct {
 	OnEvent func(Event)
 	// Logger receives diagnostics; nil discards them.
 	Logger *slog.Logger
+	// VideoSource and AudioSource, when set, say how the capture devices
+	// behind the encoders are; Stats carries what they say.
+	VideoSource, AudioSource capture.Reporter
 }
 
 // Event is something that happened to a session.
@@ -123,6 +127,9 @@ type Stats struct {
 	Reconnects int
 	BytesSent  uint64
 	Recording  bool // a local recording is being written
+	// VideoSource and AudioSource are the capture devices' health (zero
+	// when the Config gave no reporter).
+	VideoSource, AudioSource capture.SourceStatus
 }
 
 // Session runs capture → encode → publish for one Go Live. Its methods are
@@ -340,6 +347,12 @@ func (s *Session) Stats() Stats {
 		}
 	}
 	st.Congestion = min(1, float64(qs.span+st.LinkDelay)/float64(s.cfg.QueueLimit))
+	if r := s.cfg.VideoSource; r != nil {
+		st.VideoSource = r.Status()
+	}
+	if r := s.cfg.AudioSource; r != nil {
+		st.AudioSource = r.Status()
+	}
 	return st
 }
 

@@ -78,10 +78,13 @@ type Live interface {
 // DeviceLost says that an open camera or microphone stopped working. The
 // session goes on without it: a "camera lost" slate stands in for a camera,
 // silence for a microphone.
+//
+// With Back set, the device came back and is captured again.
 type DeviceLost struct {
 	Camera bool   // else the microphone
 	ID     string // the Source's ID
 	Err    error
+	Back   bool
 }
 
 // Backend is everything the window drives. cmd/studio implements it with

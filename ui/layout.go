@@ -69,7 +69,8 @@ func (s *Studio) build() {
 	s.meter = NewLevelMeter()
 	s.graph = NewBitrateGraph()
 	for _, b := range []*binding.String{&s.stats.uptime, &s.stats.video, &s.stats.audio, &s.stats.fps,
-		&s.stats.dropped, &s.stats.queue, &s.stats.cpu, &s.stats.target, &s.stats.reconnects, &s.stats.congestion} {
+		&s.stats.dropped, &s.stats.queue, &s.stats.cpu, &s.stats.target, &s.stats.reconnects, &s.stats.congestion,
+		&s.stats.skipped, &s.stats.drift} {
 		*b = binding.NewString()
 	}
 	s.congestion = NewCongestionBar()
@@ -112,6 +113,7 @@ func (s *Studio) build() {
 		statLabel("Audio", s.stats.audio), statLabel("FPS", s.stats.fps),
 		statLabel("Dropped", s.stats.dropped), statLabel("Queue", s.stats.queue),
 		statLabel("Reconnects", s.stats.reconnects), statLabel("CPU", s.stats.cpu),
+		statLabel("Skipped", s.stats.skipped), statLabel("Mic drift", s.stats.drift),
 	)
 	linkRow := container.NewBorder(nil, nil, statLabel("Target", s.stats.target),
 		statLabel("", s.stats.congestion), container.NewBorder(nil, nil, statLabel("Congestion", nil), nil, s.congestion))

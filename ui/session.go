@@ -253,10 +253,17 @@ func byteSize(n int64) string {
 
 // deviceLost says that a camera or microphone is gone and what stands in.
 func (s *Studio) deviceLost(d DeviceLost) {
-	if d.Camera {
+	switch {
+	case d.Camera && d.Back:
+		s.logf("camera %s is back", nameOf(s.be.Cameras(), d.ID))
+		s.lost.camera = ""
+	case d.Back:
+		s.logf("microphone %s is back", nameOf(s.be.Microphones(), d.ID))
+		s.lost.microphone = ""
+	case d.Camera:
 		s.lost.camera = nameOf(s.be.Cameras(), d.ID)
 		s.logf("camera lost (%v): sending a slate", d.Err)
-	} else {
+	default:
 		s.lost.microphone = nameOf(s.be.Microphones(), d.ID)
 		s.logf("microphone lost (%v): sending silence", d.Err)
 	}
@@ -267,14 +274,14 @@ func (s *Studio) deviceLost(d DeviceLost) {
 func (s *Studio) showLost() {
 	stays := "the stream stays up."
 	if s.live == nil && !s.starting {
-		stays = "pick another source to replace it."
+		stays = "you can also pick another source."
 	}
 	var lines []string
 	if s.lost.camera != "" {
-		lines = append(lines, fmt.Sprintf("Camera lost (%s): sending a 'camera lost' slate; %s", s.lost.camera, stays))
+		lines = append(lines, fmt.Sprintf("Camera lost (%s): sending a 'camera lost' slate; %s Check that it is plugged in; studio picks it up again by itself.", s.lost.camera, stays))
 	}
 	if s.lost.microphone != "" {
-		lines = append(lines, fmt.Sprintf("Microphone lost (%s): sending silence; %s", s.lost.microphone, stays))
+		lines = append(lines, fmt.Sprintf("Microphone lost (%s): sending silence; %s Check that it is plugged in and not muted, and that the sound server runs; studio picks it up again by itself.", s.lost.microphone, stays))
 	}
 	text := strings.Join(lines, "\n")
 	if text == s.c.DeviceLost.Text {
@@ -618,11 +625,23 @@ func (s *Studio) showStats(st publish.Stats) {
 	s.congestion.SetValue(st.Congestion)
 	_ = s.stats.congestion.Set(fmt.Sprintf("%3.0f%%", 100*s.congestion.Value()))
 	s.graph.Add(st.VideoKbps, float64(st.TargetKbps))
+	_ = s.stats.skipped.Set(fmt.Sprintf("%d", st.VideoSource.Skipped))
+	// How fast the microphone's clock runs against the media clock (studio
+	// absorbs it).
+	drift := fmt.Sprintf("%+.0f ppm", st.AudioSource.DriftPPM)
+	switch {
+	case st.AudioSource.State.String() == "lost":
+		drift = "lost"
+	case st.AudioSource.DriftPPM == 0:
+		drift = "–"
+	}
+	_ = s.stats.drift.Set(drift)
 }
 
 func (s *Studio) clearStats() {
 	for _, b := range []interface{ Set(string) error }{s.stats.uptime, s.stats.video, s.stats.audio,
-		s.stats.fps, s.stats.dropped, s.stats.queue, s.stats.target, s.stats.reconnects, s.stats.congestion} {
+		s.stats.fps, s.stats.dropped, s.stats.queue, s.stats.target, s.stats.reconnects, s.stats.congestion,
+		s.stats.skipped, s.stats.drift} {
 		_ = b.Set("–")
 	}
 	_ = s.stats.cpu.Set("–")

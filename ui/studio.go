@@ -124,6 +124,9 @@ type Controls struct {
 // statBindings hold the live stats as text.
 type statBindings struct {
 	uptime, video, audio, fps, dropped, queue, cpu, target, reconnects, congestion binding.String
+	// skipped counts frames the camera did not deliver in time; drift is
+	// how fast the microphone's clock runs against the media clock.
+	skipped, drift binding.String
 }
 
 // New builds the studio from cfg, loads the saved settings, and starts the

@@ -10,6 +10,7 @@ import (
 
 	"fyne.io/fyne/v2/test"
 
+	"studio/capture"
 	"studio/publish"
 )
 
@@ -374,7 +375,7 @@ func TestDeviceLostNotice(t *testing.T) {
 	})
 	h.be.lose(DeviceLost{Camera: true, ID: TestPatternID, Err: errors.New("no such device")})
 	h.do(func(c Controls) {
-		want := "Camera lost (Test pattern): sending a 'camera lost' slate; the stream stays up."
+		want := "Camera lost (Test pattern): sending a 'camera lost' slate; the stream stays up. Check that it is plugged in; studio picks it up again by itself."
 		if c.DeviceLost.Hidden || c.DeviceLost.Text != want {
 			t.Errorf("notice %q (hidden=%v), want %q", c.DeviceLost.Text, c.DeviceLost.Hidden, want)
 		}
@@ -387,6 +388,44 @@ func TestDeviceLostNotice(t *testing.T) {
 		if !strings.Contains(c.DeviceLost.Text, "Microphone lost (Test tone): sending silence; the stream stays up.") ||
 			!strings.Contains(c.DeviceLost.Text, "Camera lost") {
 			t.Errorf("notice %q", c.DeviceLost.Text)
+		}
+	})
+	// Devices that come back clear their lines, one by one.
+	h.be.lose(DeviceLost{Camera: true, ID: TestPatternID, Back: true})
+	h.do(func(c Controls) {
+		if strings.Contains(c.DeviceLost.Text, "Camera lost") || !strings.Contains(c.DeviceLost.Text, "Microphone lost") {
+			t.Errorf("notice after the camera came back: %q", c.DeviceLost.Text)
+		}
+	})
+	h.be.lose(DeviceLost{ID: TestToneID, Back: true})
+	h.do(func(c Controls) {
+		if !c.DeviceLost.Hidden {
+			t.Errorf("notice after both came back: %q (hidden=%v)", c.DeviceLost.Text, c.DeviceLost.Hidden)
+		}
+	})
+}
+
+func TestSourceHealthShown(t *testing.T) {
+	h, _, live := newLiveHarness(t)
+	st := live.Stats()
+	st.VideoSource.Skipped = 7
+	st.AudioSource.DriftPPM = 4987.4
+	live.setStats(st)
+	h.do(func(Controls) {
+		h.s.tick()
+		if got := get(h.s.stats.skipped); got != "7" {
+			t.Errorf("skipped %q", got)
+		}
+		if got := get(h.s.stats.drift); got != "+4987 ppm" {
+			t.Errorf("drift %q", got)
+		}
+	})
+	st.AudioSource.State = capture.SourceLost
+	live.setStats(st)
+	h.do(func(Controls) {
+		h.s.tick()
+		if got := get(h.s.stats.drift); got != "lost" {
+			t.Errorf("drift of a lost microphone %q", got)
 		}
 	})
 }

@@ -3,6 +3,7 @@ package failover
 import (
 	"context"
 	"errors"
+	"image"
 	"sync"
 	"testing"
 	"time"
@@ -17,68 +18,155 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 var errUnplugged = errors.New("VIDIOC_DQBUF: no such device")
 
-// failingVideo passes n frames of a pattern through, stamped with the clock
-// at read like a camera, then fails with errUnplugged.
-type failingVideo struct {
-	*synth.Pattern
-	clock  *capture.Clock
-	n      int
-	reads  int
-	closed bool
+// fakeVideo is a camera: frames of one grey level stamped with the clock
+// every interval; after n frames (n < 0: never) it fails with fail, or
+// blocks until its ctx ends when fail is nil.
+type fakeVideo struct {
+	clock    *capture.Clock
+	props    capture.VideoProps
+	grey     byte
+	n        int
+	fail     error
+	reads    int
+	closeErr chan struct{} // when set, Close blocks until it is closed
+	closed   chan struct{}
+	once     sync.Once
 }
 
-func (f *failingVideo) Read(ctx context.Context) (*capture.VideoFrame, error) {
-	if f.reads++; f.reads > f.n {
-		return nil, errUnplugged
-	}
-	fr, err := f.Pattern.Read(ctx)
-	if err == nil {
-		fr.PTS = f.clock.Now()
-	}
-	return fr, err
+func newFakeVideo(clock *capture.Clock, grey byte, n int, fail error) *fakeVideo {
+	return &fakeVideo{clock: clock, props: capture.VideoProps{Width: 320, Height: 180, FPS: 30}, grey: grey, n: n, fail: fail, closed: make(chan struct{})}
 }
 
-func (f *failingVideo) Close() error { f.closed = true; return f.Pattern.Close() }
+func (f *fakeVideo) Props() capture.VideoProps { return f.props }
 
-func TestVideoFailsOverToSlate(t *testing.T) {
+func (f *fakeVideo) Read(ctx context.Context) (*capture.VideoFrame, error) {
+	select {
+	case <-f.closed:
+		return nil, capture.ErrClosed
+	default:
+	}
+	if f.reads++; f.n >= 0 && f.reads > f.n {
+		if f.fail != nil {
+			return nil, f.fail
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-f.closed:
+			return nil, capture.ErrClosed
+		}
+	}
+	img := image.NewYCbCr(image.Rect(0, 0, f.props.Width, f.props.Height), image.YCbCrSubsampleRatio420)
+	for i := range img.Y {
+		img.Y[i] = f.grey
+	}
+	return capture.NewVideoFrame(img, f.clock.Now(), uint64(f.reads), nil), nil
+}
+
+func (f *fakeVideo) Close() error {
+	f.once.Do(func() { close(f.closed) })
+	if f.closeErr != nil {
+		<-f.closeErr
+	}
+	return nil
+}
+
+// statuses collects what Notify is told.
+type statuses struct {
+	mu  sync.Mutex
+	got []capture.SourceStatus
+	ch  chan capture.SourceStatus
+}
+
+func newStatuses() *statuses { return &statuses{ch: make(chan capture.SourceStatus, 16)} }
+
+func (s *statuses) notify(st capture.SourceStatus) {
+	s.mu.Lock()
+	s.got = append(s.got, st)
+	s.mu.Unlock()
+	s.ch <- st
+}
+
+func (s *statuses) all() []capture.SourceStatus {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]capture.SourceStatus(nil), s.got...)
+}
+
+func TestVideoFailsOverToSlateAndComesBack(t *testing.T) {
 	clock := capture.NewClock()
-	props := capture.VideoProps{Width: 320, Height: 180, FPS: 30}
-	pat, err := synth.NewPattern(clock, props, synth.Unpaced())
-	if err != nil {
-		t.Fatal(err)
-	}
-	src := &failingVideo{Pattern: pat, clock: clock, n: 5}
-	var lostErrs []error
-	v := newVideo(src, clock, func(err error) { lostErrs = append(lostErrs, err) }, synth.Unpaced())
+	src := newFakeVideo(clock, 200, 3, errUnplugged)
+	st := newStatuses()
+	reopened := make(chan struct{})
+	v := newVideo(src, clock, Options[capture.VideoSource]{
+		Device: "cam", Notify: st.notify, Retry: 50 * time.Millisecond,
+		Reopen: func(context.Context) (capture.VideoSource, error) {
+			<-reopened
+			return newFakeVideo(clock, 100, -1, nil), nil
+		},
+	}, synth.Unpaced())
 	defer v.Close()
-	if v.Props() != props {
-		t.Errorf("props %v", v.Props())
-	}
 	ctx := context.Background()
-	frameDur := time.Second / 30
 	var last time.Duration
-	for i := range 40 {
+	read := func() *capture.VideoFrame {
+		t.Helper()
 		f, err := v.Read(ctx)
 		if err != nil {
-			t.Fatalf("read %d: %v (the device error must never reach the encoder)", i, err)
+			t.Fatal(err)
 		}
-		if f.Seq != uint64(i) {
-			t.Errorf("frame %d: seq %d", i, f.Seq)
-		}
-		if f.Image.Rect.Dx() != 320 || f.Image.Rect.Dy() != 180 {
-			t.Fatalf("frame %d: size %v", i, f.Image.Rect)
-		}
-		if i > 0 && (f.PTS <= last || f.PTS-last > 2*frameDur) {
-			t.Fatalf("frame %d: PTS %v after %v: want strictly increasing, no gap over %v", i, f.PTS, last, 2*frameDur)
+		if f.PTS <= last && f.Seq > 0 {
+			t.Fatalf("PTS %v after %v", f.PTS, last)
 		}
 		last = f.PTS
+		return f
+	}
+	for range 3 {
+		if f := read(); f.Image.Y[0] != 200 {
+			t.Fatalf("device frame has grey %d", f.Image.Y[0])
+		}
+	}
+	if f := read(); f.Image.Y[0] == 200 {
+		t.Fatal("a frame after the loss came from the lost device")
+	}
+	if s := <-st.ch; s.State != capture.SourceLost || !errors.Is(s.Err, errUnplugged) || s.Device != "cam" {
+		t.Fatalf("status after loss: %+v", s)
+	}
+	if s := v.Status(); s.State != capture.SourceLost {
+		t.Fatalf("Status() = %v", s.State)
+	}
+	close(reopened)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		f := read()
+		if f.Image.Y[0] == 100 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the reopened device never delivered")
+		}
+	}
+	if s := <-st.ch; s.State != capture.SourceOK {
+		t.Fatalf("status after reopen: %+v", s)
+	}
+	if s := v.Status(); s.State != capture.SourceOK || s.Err != nil {
+		t.Fatalf("Status() = %+v", s)
+	}
+}
+
+func TestVideoStallIsLoss(t *testing.T) {
+	clock := capture.NewClock()
+	st := newStatuses()
+	v := newVideo(newFakeVideo(clock, 200, 1, nil), clock, Options[capture.VideoSource]{Notify: st.notify, Stall: 50 * time.Millisecond}, synth.Unpaced())
+	defer v.Close()
+	for range 3 {
+		f, err := v.Read(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
 		f.Release()
 	}
-	if len(lostErrs) != 1 || !errors.Is(lostErrs[0], errUnplugged) {
-		t.Errorf("onLost called with %v; want once, with the cause", lostErrs)
-	}
-	if !src.closed {
-		t.Error("the lost camera was not closed")
+	if s := <-st.ch; s.State != capture.SourceLost || !errors.Is(s.Err, ErrStalled) {
+		t.Fatalf("status: %+v", s)
 	}
 }
 
@@ -88,14 +176,13 @@ func TestVideoCancelAndCloseAreNotLoss(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	calls := 0
-	v := Video(pat, clock, func(error) { calls++ })
+	st := newStatuses()
+	v := Video(pat, clock, Options[capture.VideoSource]{Notify: st.notify})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := v.Read(ctx); !errors.Is(err, context.Canceled) {
 		t.Errorf("read with ended ctx: %v", err)
 	}
-	// Close while a (paced) Read waits.
 	f, err := v.Read(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -119,110 +206,34 @@ func TestVideoCancelAndCloseAreNotLoss(t *testing.T) {
 	if _, err := v.Read(context.Background()); !errors.Is(err, capture.ErrClosed) {
 		t.Errorf("read after close: %v", err)
 	}
-	if calls != 0 {
-		t.Errorf("onLost called %d times for cancel/close", calls)
+	if got := st.all(); len(got) != 0 {
+		t.Errorf("notified %v for cancel/close", got)
 	}
 }
 
-// failingAudio passes frames of a tone through, then fails.
-type failingAudio struct {
-	*synth.Tone
-	n, reads int
-}
-
-func (f *failingAudio) Read(ctx context.Context) (*capture.AudioFrame, error) {
-	if f.reads++; f.reads > f.n {
-		return nil, errUnplugged
-	}
-	return f.Tone.Read(ctx)
-}
-
-func TestAudioFailsOverToSilence(t *testing.T) {
+func TestCloseIsBoundedWhenTheDeviceHangs(t *testing.T) {
 	clock := capture.NewClock()
-	props := capture.AudioProps{SampleRate: 48000, Channels: 2}
-	// 960-sample frames (20 ms, like the microphone) before, 1024 after.
-	tone, err := synth.NewTone(clock, props, 440, 960, synth.Unpaced())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var lostErrs []error
-	a := newAudio(&failingAudio{Tone: tone, n: 7}, clock, func(err error) {
-		mu.Lock()
-		lostErrs = append(lostErrs, err)
-		mu.Unlock()
-	}, true)
-	defer a.Close()
-	ctx := context.Background()
-	var start time.Duration
-	var samples int64 // per channel, since the first frame
-	for i := range 30 {
-		f, err := a.Read(ctx)
-		if err != nil {
-			t.Fatalf("read %d: %v", i, err)
-		}
-		if i == 0 {
-			start = f.PTS
-		}
-		// Sample-accurate: each frame starts exactly where the previous
-		// ended, computed from the sample count.
-		if want := start + samplesDur(samples, 48000); f.PTS != want {
-			t.Fatalf("frame %d: PTS %v, want %v", i, f.PTS, want)
-		}
-		if f.SampleRate != 48000 || f.Channels != 2 || len(f.Samples)%2 != 0 {
-			t.Fatalf("frame %d: %d Hz %d ch %d samples", i, f.SampleRate, f.Channels, len(f.Samples))
-		}
-		if i >= 7 {
-			if len(f.Samples) != 2*silenceSamples {
-				t.Fatalf("silent frame %d has %d samples", i, len(f.Samples))
-			}
-			for _, v := range f.Samples {
-				if v != 0 {
-					t.Fatalf("frame %d after the loss is not silent", i)
-				}
-			}
-		}
-		samples += int64(len(f.Samples) / 2)
-		f.Release()
-	}
-	if len(lostErrs) != 1 || !errors.Is(lostErrs[0], errUnplugged) {
-		t.Errorf("onLost called with %v; want once, with the cause", lostErrs)
+	src := newFakeVideo(clock, 1, -1, nil)
+	src.closeErr = make(chan struct{})
+	defer close(src.closeErr) // the left-behind Close ends before goleak looks
+	v := newVideo(src, clock, Options[capture.VideoSource]{}, synth.Unpaced())
+	start := time.Now()
+	_ = v.Close()
+	if d := time.Since(start); d > CloseBound+500*time.Millisecond {
+		t.Fatalf("Close took %v with a hanging device", d)
 	}
 }
 
-func TestAudioSilenceIsPaced(t *testing.T) {
+func TestVideoCountsSkippedFrames(t *testing.T) {
 	clock := capture.NewClock()
-	props := capture.AudioProps{SampleRate: 48000, Channels: 1}
-	tone, err := synth.NewTone(clock, props, 440, 480)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := Audio(&failingAudio{Tone: tone, n: 1}, clock, nil)
-	defer a.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	for range 5 {
-		f, err := a.Read(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		// A frame is never handed out before the clock reaches its PTS.
-		if now := clock.Now(); f.PTS > now {
-			t.Fatalf("frame at %v returned at %v: early", f.PTS, now)
-		}
-		f.Release()
-	}
-}
-
-func BenchmarkVideoPassThrough(b *testing.B) {
-	clock := capture.NewClock()
-	pat, _ := synth.NewPattern(clock, capture.VideoProps{Width: 1280, Height: 720, FPS: 30}, synth.Unpaced())
-	v := newVideo(pat, clock, nil)
+	v := newVideo(newFakeVideo(clock, 1, -1, nil), clock, Options[capture.VideoSource]{}, synth.Unpaced())
 	defer v.Close()
-	ctx := context.Background()
-	b.ReportAllocs()
-	for b.Loop() {
-		f, _ := v.Read(ctx)
-		f.Release()
+	iv := time.Second / 30
+	v.out(capture.NewVideoFrame(nil, 0, 0, nil))
+	v.out(capture.NewVideoFrame(nil, iv, 0, nil))     // on time
+	v.out(capture.NewVideoFrame(nil, 4*iv, 0, nil))   // two missing
+	v.out(capture.NewVideoFrame(nil, 5*iv+5, 0, nil)) // jitter only
+	if got := v.Status().Skipped; got != 2 {
+		t.Fatalf("Skipped = %d, want 2", got)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"studio/capture"
+	"studio/capture/failover"
 	"studio/capture/monitor"
 	"studio/capture/synth"
 	"studio/capture/tap"
@@ -66,6 +67,8 @@ func keyOf(s ui.Settings) sourceKey {
 type sources struct {
 	key         sourceKey
 	video       capture.VideoSource // a tap.Video feeding preview
+	videoStatus capture.Reporter    // the camera's health
+	audioStatus capture.Reporter    // the microphone's health
 	preview     *previewer
 	audio       *tap.AudioTap // levels, mute, and the monitor's subscription
 	levels      *levels
@@ -100,13 +103,10 @@ func (b *backend) SetMuted(muted bool) {
 // is lost.
 func (b *backend) OnDeviceLost(fn func(ui.DeviceLost)) { b.onLost.Store(&fn) }
 
-// lost reports a lost device: on stderr, and to the window.
-func (b *backend) lost(d ui.DeviceLost) {
-	if d.Camera {
-		warnf("camera lost (%v): sending a slate", d.Err)
-	} else {
-		warnf("microphone lost (%v): sending silence", d.Err)
-	}
+// deviceChanged reports a lost device, or one that came back: on stderr
+// (line), and to the window.
+func (b *backend) deviceChanged(d ui.DeviceLost, line string) {
+	say(line)
 	if fn := b.onLost.Load(); fn != nil && *fn != nil {
 		(*fn)(d)
 	}
@@ -166,32 +166,47 @@ func (b *backend) open(s ui.Settings) (*sources, error) {
 		_ = video.Close()
 		return nil, fmt.Errorf("microphone: %w", err)
 	}
-	src := &sources{key: keyOf(s), preview: newPreviewer(video.Props()), levels: &levels{}}
+	src := &sources{key: keyOf(s), preview: newPreviewer(video.Props()), levels: &levels{}, videoStatus: video, audioStatus: audio}
 	src.video = tap.Video(video, previewInterval, src.preview.tap)
 	src.audio = tap.Audio(audio, src.levels.add)
 	src.audio.SetMuted(b.muted)
 	return src, nil
 }
 
-func (b *backend) openVideo(clock *capture.Clock, s ui.Settings) (capture.VideoSource, error) {
+func (b *backend) openVideo(clock *capture.Clock, s ui.Settings) (*failover.VideoSource, error) {
 	props := capture.VideoProps{Width: s.Width, Height: s.Height, FPS: s.FPS}
 	if s.CameraID == ui.TestPatternID || s.CameraID == "" {
-		return synth.NewPattern(clock, props)
+		pat, err := synth.NewPattern(clock, props)
+		if err != nil {
+			return nil, err
+		}
+		return failover.Video(pat, clock, failover.Options[capture.VideoSource]{Device: "test pattern"}), nil
 	}
 	id := s.CameraID
-	return openCamera(clock, id, props, func(err error) { b.lost(ui.DeviceLost{Camera: true, ID: id, Err: err}) })
+	return openCamera(clock, id, props, func(st capture.SourceStatus) {
+		b.deviceChanged(ui.DeviceLost{Camera: true, ID: id, Err: st.Err, Back: st.State == capture.SourceOK}, deviceNotice("camera", st))
+	})
 }
 
-func (b *backend) openAudio(clock *capture.Clock, s ui.Settings) (capture.AudioSource, error) {
+func (b *backend) openAudio(clock *capture.Clock, s ui.Settings) (*failover.AudioSource, error) {
 	props := capture.AudioProps{SampleRate: 48000, Channels: 2}
+	var src capture.AudioSource
+	var err error
 	switch s.MicrophoneID {
 	case ui.TestToneID, "":
-		return synth.NewTone(clock, props, 1000, 1024)
+		src, err = synth.NewTone(clock, props, 1000, 1024)
 	case ui.SilenceID:
-		return synth.NewSilence(clock, props, 1024)
+		src, err = synth.NewSilence(clock, props, 1024)
+	default:
+		id := s.MicrophoneID
+		return openMicrophone(clock, id, props, func(st capture.SourceStatus) {
+			b.deviceChanged(ui.DeviceLost{ID: id, Err: st.Err, Back: st.State == capture.SourceOK}, deviceNotice("microphone", st))
+		})
 	}
-	id := s.MicrophoneID
-	return openMicrophone(clock, id, props, func(err error) { b.lost(ui.DeviceLost{ID: id, Err: err}) })
+	if err != nil {
+		return nil, err
+	}
+	return failover.Audio(src, clock, failover.Options[capture.AudioSource]{Device: s.MicrophoneID}), nil
 }
 
 // drain reads and drops frames so that the taps keep the preview going
@@ -394,7 +409,8 @@ func (b *backend) sessionConfig(s ui.Settings, src *sources, onEvent func(publis
 		_ = venc.Close()
 		return publish.Config{}, fmt.Errorf("audio encoder: %w", err)
 	}
-	cfg := publish.Config{Video: venc, Audio: aenc, OnEvent: onEvent, Logger: b.log}
+	cfg := publish.Config{Video: venc, Audio: aenc, OnEvent: onEvent, Logger: b.log,
+		VideoSource: src.videoStatus, AudioSource: src.audioStatus}
 	if s.RecordPath != "" {
 		rec, err := flv.Create(s.RecordPath)
 		if err != nil {

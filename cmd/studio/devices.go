@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -45,19 +46,17 @@ type hintError struct {
 func (e *hintError) Error() string { return e.msg }
 func (e *hintError) Unwrap() error { return e.err }
 
-// warnf prints a warning on stderr the way headless mode prints its lines.
-// Failover calls it from the encoders' goroutines.
-var warnf = func(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "studio: warning: "+format+"\n", args...)
-}
-
-// openVideoFlag opens the -video source: the test pattern, or a camera wrapped
-// in failover so that losing it puts a slate on the stream.
-func openVideoFlag(o options, clock *capture.Clock) (capture.VideoSource, error) {
+// openVideoFlag opens the -video source, wrapped in failover: a camera
+// that is lost puts a slate on the stream until it comes back.
+func openVideoFlag(o options, clock *capture.Clock) (*failover.VideoSource, error) {
 	props := capture.VideoProps{Width: o.width, Height: o.height, FPS: o.fps}
 	kind, id, _ := strings.Cut(o.video, ":")
 	if kind != videoCamera {
-		return synth.NewPattern(clock, props)
+		pat, err := synth.NewPattern(clock, props)
+		if err != nil {
+			return nil, err
+		}
+		return failover.Video(pat, clock, failover.Options[capture.VideoSource]{Device: "test pattern"}), nil
 	}
 	cam, err := device.OpenCamera(clock, id, props)
 	if errors.Is(err, capture.ErrNoDevice) {
@@ -70,21 +69,32 @@ func openVideoFlag(o options, clock *capture.Clock) (capture.VideoSource, error)
 	if err != nil {
 		return nil, fmt.Errorf("camera: %w (use -video synth for the test pattern)", err)
 	}
-	return failover.Video(cam, clock, func(err error) {
-		warnf("camera lost (%v): sending a slate", err)
+	return failover.Video(cam, clock, failover.Options[capture.VideoSource]{
+		Device: deviceName(cam, id, "camera"),
+		Reopen: func(context.Context) (capture.VideoSource, error) { return device.OpenCamera(clock, id, props) },
+		Notify: func(s capture.SourceStatus) { say(deviceNotice("camera", s)) },
 	}), nil
 }
 
-// openAudioFlag opens the -audio source: the tone, silence, or a microphone
-// wrapped in failover so that losing it puts silence on the stream.
-func openAudioFlag(o options, clock *capture.Clock) (capture.AudioSource, error) {
+// openAudioFlag opens the -audio source, wrapped in failover: a microphone
+// that is lost puts silence on the stream until it (or, for the default
+// microphone, another default one) comes back.
+func openAudioFlag(o options, clock *capture.Clock) (*failover.AudioSource, error) {
 	props := capture.AudioProps{SampleRate: 48000, Channels: 2}
 	kind, id, _ := strings.Cut(o.audio, ":")
 	switch {
 	case o.audio == "silence":
-		return synth.NewSilence(clock, props, synth.DefaultFrameSamples)
+		src, err := synth.NewSilence(clock, props, synth.DefaultFrameSamples)
+		if err != nil {
+			return nil, err
+		}
+		return failover.Audio(src, clock, failover.Options[capture.AudioSource]{Device: "silence"}), nil
 	case kind != audioMic:
-		return synth.NewTone(clock, props, 1000, synth.DefaultFrameSamples)
+		src, err := synth.NewTone(clock, props, 1000, synth.DefaultFrameSamples)
+		if err != nil {
+			return nil, err
+		}
+		return failover.Audio(src, clock, failover.Options[capture.AudioSource]{Device: "test tone"}), nil
 	}
 	mic, err := device.OpenMicrophone(clock, id, props)
 	if errors.Is(err, capture.ErrNoDevice) {
@@ -97,9 +107,42 @@ func openAudioFlag(o options, clock *capture.Clock) (capture.AudioSource, error)
 	if err != nil {
 		return nil, fmt.Errorf("microphone: %w (use -audio synth or -audio silence)", err)
 	}
-	return failover.Audio(mic, clock, func(err error) {
-		warnf("microphone lost (%v): sending silence", err)
+	return failover.Audio(mic, clock, failover.Options[capture.AudioSource]{
+		Device: deviceName(mic, id, "default microphone"),
+		Reopen: func(context.Context) (capture.AudioSource, error) { return device.OpenMicrophone(clock, id, props) },
+		Notify: func(s capture.SourceStatus) { say(deviceNotice("microphone", s)) },
 	}), nil
+}
+
+// deviceName is the readable name of an opened device: what it reports, or
+// the ID it was opened with, or fallback.
+func deviceName(src any, id, fallback string) string {
+	if r, ok := src.(capture.Reporter); ok && r.Status().Device != "" {
+		return r.Status().Device
+	}
+	if id != "" {
+		return id
+	}
+	return fallback
+}
+
+// deviceNotice is the line that says that a device was lost, with what
+// stands in and what to check, or that it is back.
+func deviceNotice(kind string, s capture.SourceStatus) string {
+	if s.State == capture.SourceOK {
+		return fmt.Sprintf("%s %q is back: capturing from it again", kind, s.Device)
+	}
+	standIn, check := "silence", "that it is plugged in, not muted or suspended, and that the sound server (PulseAudio or PipeWire) runs"
+	if kind != "microphone" {
+		standIn, check = "a slate", "that it is plugged in and not used by another program"
+	}
+	return fmt.Sprintf("warning: %s %q lost (%v): sending %s; check %s. studio picks it up again by itself", kind, s.Device, s.Err, standIn, check)
+}
+
+// say prints one of studio's lines on stderr. Failover calls it from the
+// encoders' goroutines.
+var say = func(line string) {
+	fmt.Fprintf(os.Stderr, "studio: %s\n", line)
 }
 
 // listDevices prints the cameras and microphones found and the sources that

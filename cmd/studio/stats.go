@@ -29,6 +29,10 @@ type statsLine struct {
 	Reconnects    int     `json:"reconnects"`
 	BytesSent     uint64  `json:"bytes_sent"`
 	Recording     bool    `json:"recording"`
+	VideoSource   string  `json:"video_source"`
+	AudioSource   string  `json:"audio_source"`
+	AudioDriftPPM float64 `json:"audio_drift_ppm"`
+	FramesSkipped uint64  `json:"frames_skipped"`
 }
 
 func round1(f float64) float64 { return math.Round(f*10) / 10 }
@@ -53,6 +57,10 @@ func newStatsLine(s publish.Stats) statsLine {
 		Reconnects:    s.Reconnects,
 		BytesSent:     s.BytesSent,
 		Recording:     s.Recording,
+		VideoSource:   s.VideoSource.State.String(),
+		AudioSource:   s.AudioSource.State.String(),
+		AudioDriftPPM: math.Round(s.AudioSource.DriftPPM),
+		FramesSkipped: s.VideoSource.Skipped,
 	}
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 
 	"studio/capture"
@@ -31,23 +32,33 @@ func sourcesOf(devs []capture.Device) []ui.Source {
 }
 
 // openCamera opens a camera for the window, with failover: losing it puts
-// a slate on the stream and calls onLost.
-func openCamera(clock *capture.Clock, id string, props capture.VideoProps, onLost func(error)) (capture.VideoSource, error) {
+// a slate on the stream, and notify is told when it is lost and when it is
+// back.
+func openCamera(clock *capture.Clock, id string, props capture.VideoProps, notify func(capture.SourceStatus)) (*failover.VideoSource, error) {
 	cam, err := device.OpenCamera(clock, id, props)
 	if err != nil {
 		return nil, fmt.Errorf("camera %q: %w", id, err)
 	}
-	return failover.Video(cam, clock, onLost), nil
+	return failover.Video(cam, clock, failover.Options[capture.VideoSource]{
+		Device: deviceName(cam, id, "camera"),
+		Reopen: func(context.Context) (capture.VideoSource, error) { return device.OpenCamera(clock, id, props) },
+		Notify: notify,
+	}), nil
 }
 
 // openMicrophone opens a microphone for the window, with failover: losing
-// it puts silence on the stream and calls onLost.
-func openMicrophone(clock *capture.Clock, id string, props capture.AudioProps, onLost func(error)) (capture.AudioSource, error) {
+// it puts silence on the stream, and notify is told when it is lost and
+// when it is back.
+func openMicrophone(clock *capture.Clock, id string, props capture.AudioProps, notify func(capture.SourceStatus)) (*failover.AudioSource, error) {
 	mic, err := device.OpenMicrophone(clock, id, props)
 	if err != nil {
 		return nil, fmt.Errorf("microphone %q: %w", id, err)
 	}
-	return failover.Audio(mic, clock, onLost), nil
+	return failover.Audio(mic, clock, failover.Options[capture.AudioSource]{
+		Device: deviceName(mic, id, "microphone"),
+		Reopen: func(context.Context) (capture.AudioSource, error) { return device.OpenMicrophone(clock, id, props) },
+		Notify: notify,
+	}), nil
 }
 
 // newMonitor returns a player for the microphone at 48 kHz stereo.

@@ -86,7 +86,8 @@ func buildSession(o options, dest destination, logger *slog.Logger) (cfg publish
 		return cfg, fmt.Errorf("audio encoder: %w", err)
 	}
 	closers = append(closers, aenc.Close)
-	cfg = publish.Config{Video: venc, Audio: aenc, Duration: o.duration, Logger: logger}
+	cfg = publish.Config{Video: venc, Audio: aenc, Duration: o.duration, Logger: logger,
+		VideoSource: video, AudioSource: audio}
 	if o.record != "" {
 		rec, err := flv.Create(o.record)
 		if err != nil {
