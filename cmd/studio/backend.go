@@ -13,6 +13,7 @@ import (
 	"studio/capture"
 	"studio/capture/failover"
 	"studio/capture/monitor"
+	"studio/capture/screen"
 	"studio/capture/synth"
 	"studio/capture/tap"
 	"studio/encode/aac"
@@ -78,7 +79,11 @@ type sources struct {
 }
 
 func (b *backend) Cameras() []ui.Source {
-	return append([]ui.Source{{ID: ui.TestPatternID, Name: "Test pattern", Synthetic: true}}, cameras()...)
+	out := append([]ui.Source{{ID: ui.TestPatternID, Name: "Test pattern", Synthetic: true}}, cameras()...)
+	if d, err := screen.Describe(); err == nil {
+		out = append(out, ui.Source{ID: videoScreen, Name: d.Name})
+	}
+	return out
 }
 
 func (b *backend) Microphones() []ui.Source {
@@ -183,6 +188,11 @@ func (b *backend) openVideo(clock *capture.Clock, s ui.Settings) (*failover.Vide
 		return failover.Video(pat, clock, failover.Options[capture.VideoSource]{Device: "test pattern"}), nil
 	}
 	id := s.CameraID
+	if id == videoScreen {
+		return openScreen(clock, props, func(st capture.SourceStatus) {
+			b.deviceChanged(ui.DeviceLost{Camera: true, ID: id, Err: st.Err, Back: st.State == capture.SourceOK}, deviceNotice("screen", st))
+		})
+	}
 	return openCamera(clock, id, props, func(st capture.SourceStatus) {
 		b.deviceChanged(ui.DeviceLost{Camera: true, ID: id, Err: st.Err, Back: st.State == capture.SourceOK}, deviceNotice("camera", st))
 	})

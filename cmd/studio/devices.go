@@ -11,6 +11,7 @@ import (
 	"studio/capture"
 	"studio/capture/device"
 	"studio/capture/failover"
+	"studio/capture/screen"
 	"studio/capture/synth"
 )
 
@@ -19,14 +20,15 @@ import (
 // -list-devices shows is used.
 const (
 	videoCamera = "camera"
+	videoScreen = "screen"
 	audioMic    = "mic"
 )
 
-// validVideo reports whether s is a -video source: synth, camera or
-// camera:ID.
+// validVideo reports whether s is a -video source: synth, screen, camera
+// or camera:ID.
 func validVideo(s string) bool {
 	kind, id, hasID := strings.Cut(s, ":")
-	return s == "synth" || kind == videoCamera && (!hasID || id != "")
+	return s == "synth" || s == videoScreen || kind == videoCamera && (!hasID || id != "")
 }
 
 // validAudio reports whether s is an -audio source: synth, silence, mic or
@@ -51,6 +53,9 @@ func (e *hintError) Unwrap() error { return e.err }
 func openVideoFlag(o options, clock *capture.Clock) (*failover.VideoSource, error) {
 	props := capture.VideoProps{Width: o.width, Height: o.height, FPS: o.fps}
 	kind, id, _ := strings.Cut(o.video, ":")
+	if o.video == videoScreen {
+		return openScreen(clock, props, func(s capture.SourceStatus) { say(deviceNotice("screen", s)) })
+	}
 	if kind != videoCamera {
 		pat, err := synth.NewPattern(clock, props)
 		if err != nil {
@@ -73,6 +78,23 @@ func openVideoFlag(o options, clock *capture.Clock) (*failover.VideoSource, erro
 		Device: deviceName(cam, id, "camera"),
 		Reopen: func(context.Context) (capture.VideoSource, error) { return device.OpenCamera(clock, id, props) },
 		Notify: func(s capture.SourceStatus) { say(deviceNotice("camera", s)) },
+	}), nil
+}
+
+// openScreen opens the X11 screen as a video source, with failover: if the
+// display goes away a slate stands in until it is back.
+func openScreen(clock *capture.Clock, props capture.VideoProps, notify func(capture.SourceStatus)) (*failover.VideoSource, error) {
+	scr, err := screen.Open(clock, props)
+	if errors.Is(err, capture.ErrNoDevice) {
+		return nil, &hintError{msg: "no screen to capture (is DISPLAY set to a running X server?): use -video synth for the test pattern", err: err}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("screen: %w", err)
+	}
+	return failover.Video(scr, clock, failover.Options[capture.VideoSource]{
+		Device: deviceName(scr, "", "screen"),
+		Reopen: func(context.Context) (capture.VideoSource, error) { return screen.Open(clock, props) },
+		Notify: notify,
 	}), nil
 }
 
@@ -164,6 +186,12 @@ func listDevices(w io.Writer) int {
 	}
 	for i, d := range cams {
 		fmt.Fprintf(w, "  -video camera:%s\t%s%s\n", d.ID, d.Name, deflt(i))
+	}
+	fmt.Fprintln(w, "Screen:")
+	if d, err := screen.Describe(); err == nil {
+		fmt.Fprintf(w, "  -video screen\t%s\n", d.Name)
+	} else {
+		fmt.Fprintln(w, "  no X display to capture (DISPLAY is unset or its server does not answer)")
 	}
 	fmt.Fprintln(w, "Microphones:")
 	if len(mics) == 0 {

@@ -43,7 +43,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	fs.BoolVar(&o.listDevices, "list-devices", false, "list cameras, microphones and test sources, and exit")
 	fs.StringVar(&o.url, "url", "", "`rtmp[s]://host[:port]/app/key` destination, stream key included (required unless -record)")
-	fs.StringVar(&o.video, "video", "synth", "video `source`: synth (test pattern), camera or camera:ID (see -list-devices)")
+	fs.StringVar(&o.video, "video", "synth", "video `source`: synth (test pattern), screen (the X11 display), camera or camera:ID (see -list-devices)")
 	fs.StringVar(&o.audio, "audio", "synth", "audio `source`: synth (1 kHz tone), silence, mic or mic:ID (see -list-devices)")
 	fs.StringVar(&size, "size", size, "capture size `WxH`")
 	fs.IntVar(&o.fps, "fps", 30, "capture frame rate")
@@ -80,7 +80,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	case o.url == "" && o.record == "":
 		return o, errors.New("-headless needs -url (and/or -record)")
 	case !validVideo(o.video):
-		return o, fmt.Errorf("-video %q: use synth, camera or camera:ID", o.video)
+		return o, fmt.Errorf("-video %q: use synth, screen, camera or camera:ID", o.video)
 	case !validAudio(o.audio):
 		return o, fmt.Errorf("-audio %q: use synth, silence, mic or mic:ID", o.audio)
 	case o.fps < 1 || o.fps > 120:
