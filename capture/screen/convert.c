@@ -44,12 +44,19 @@ int plan_init(plan *p, int sw, int sh, int dw, int dh) {
 	p->y1 = p->y0 + dh;
 	int bx = axis(sw, dw, p->x0, p->x1);
 	int by = axis(sh, dh, p->y0, p->y1);
+	if (by > 257) {
+		plan_free(p);
+		return -2;
+	}
 	p->maxn = bx * by;
 	p->recip = malloc(sizeof(uint32_t) * ((size_t)p->maxn + 1));
-	if (p->recip == NULL) {
+	p->acc = malloc(sizeof(uint16_t) * 4 * (size_t)sw);
+	p->row0 = malloc(3 * 2 * (size_t)dw);
+	if (p->recip == NULL || p->acc == NULL || p->row0 == NULL) {
 		plan_free(p);
 		return -1;
 	}
+	p->row1 = p->row0 + 3 * (size_t)dw;
 	p->recip[0] = 0;
 	for (int n = 1; n <= p->maxn; n++)
 		p->recip[n] = (65536u + (uint32_t)n / 2) / (uint32_t)n;
@@ -64,103 +71,137 @@ void plan_free(plan *p) {
 	free(p->x0);
 	free(p->y0);
 	free(p->recip);
+	free(p->acc);
+	free(p->row0);
 	memset(p, 0, sizeof *p);
 }
 
-// rgb is one averaged pixel.
-typedef struct {
-	uint32_t r, g, b;
-} rgb;
+// Every hot loop below is a static inline function taking the byte
+// offsets of red, green and blue; plan_convert calls it with the constants
+// of the common layout (BGRX in memory, as X servers on little-endian
+// machines give) so that the compiler specialises it, and with variables
+// otherwise.
 
-// box averages the source pixels in [x0, x1) x [y0, y1).
-static inline rgb box(const plan *p, const uint8_t *src, int stride, int ro, int go, int bo,
-	int x0, int x1, int y0, int y1) {
-	rgb o;
-	if (x1 - x0 == 1 && y1 - y0 == 1) {
-		const uint8_t *s = src + (size_t)y0 * stride + (size_t)x0 * 4;
-		o.r = s[ro];
-		o.g = s[go];
-		o.b = s[bo];
-		return o;
+// vsum adds up, byte by byte, the source rows that output row oy covers
+// into acc (4 sums a source pixel). Plain loops over bytes, which the
+// compiler vectorises; 16-bit sums hold up to 257 rows, and plan_init
+// makes sure a box is never taller.
+static void vsum(const plan *p, const uint8_t *src, int stride, int oy, uint16_t *restrict acc) {
+	size_t n = 4 * (size_t)p->sw;
+	const uint8_t *restrict s = src + (size_t)p->y0[oy] * stride;
+	for (size_t i = 0; i < n; i++)
+		acc[i] = s[i];
+	for (int yy = p->y0[oy] + 1; yy < p->y1[oy]; yy++) {
+		s = src + (size_t)yy * stride;
+		for (size_t i = 0; i < n; i++)
+			acc[i] = (uint16_t)(acc[i] + s[i]);
 	}
-	uint32_t r = 0, g = 0, b = 0;
-	for (int yy = y0; yy < y1; yy++) {
-		const uint8_t *s = src + (size_t)yy * stride + (size_t)x0 * 4;
-		for (int xx = x0; xx < x1; xx++, s += 4) {
-			r += s[ro];
-			g += s[go];
-			b += s[bo];
-		}
-	}
-	uint32_t rc = p->recip[(x1 - x0) * (y1 - y0)];
-	o.r = (r * rc + 32768) >> 16;
-	o.g = (g * rc + 32768) >> 16;
-	o.b = (b * rc + 32768) >> 16;
-	return o;
 }
 
-static inline uint8_t luma(rgb c) {
-	return (uint8_t)(((66 * c.r + 129 * c.g + 25 * c.b + 128) >> 8) + 16);
+// hsum turns the column sums in acc into the average pixel of each output
+// column of row oy, as RGB triples in out.
+static inline void hsum(const plan *p, int oy, const uint16_t *acc, int ro, int go, int bo, uint8_t *out) {
+	const int *x0 = p->x0, *x1 = p->x1;
+	int ny = p->y1[oy] - p->y0[oy];
+	for (int ox = 0; ox < p->dw; ox++, out += 3) {
+		const uint16_t *q = acc + (size_t)x0[ox] * 4;
+		const uint16_t *e = acc + (size_t)x1[ox] * 4;
+		uint32_t r = 0, g = 0, b = 0;
+		do {
+			r += q[ro];
+			g += q[go];
+			b += q[bo];
+			q += 4;
+		} while (q < e);
+		uint32_t rc = p->recip[(x1[ox] - x0[ox]) * ny];
+		out[0] = (uint8_t)((r * rc + 32768) >> 16);
+		out[1] = (uint8_t)((g * rc + 32768) >> 16);
+		out[2] = (uint8_t)((b * rc + 32768) >> 16);
+	}
 }
 
-// identity converts without scaling: the common case of capturing a screen
-// at its own size.
-static void identity(const plan *p, const uint8_t *src, int stride, int ro, int go, int bo,
+// hsum_swar is hsum for boxes of at most 257 pixels: the four 16-bit sums
+// of a pixel are one 64-bit word, and the words of a box are added whole
+// without a lane overflowing.
+static inline void hsum_swar(const plan *p, int oy, const uint16_t *acc, int ro, int go, int bo, uint8_t *out) {
+	const int *x0 = p->x0, *x1 = p->x1;
+	int ny = p->y1[oy] - p->y0[oy];
+	// Lane i of a word holds byte i of a pixel.
+	int rs = 16 * ro, gs = 16 * go, bs = 16 * bo;
+	for (int ox = 0; ox < p->dw; ox++, out += 3) {
+		const uint16_t *q = acc + (size_t)x0[ox] * 4;
+		const uint16_t *e = acc + (size_t)x1[ox] * 4;
+		uint64_t sum = 0;
+		do {
+			uint64_t w;
+			memcpy(&w, q, 8);
+			sum += w;
+			q += 4;
+		} while (q < e);
+		uint32_t rc = p->recip[(x1[ox] - x0[ox]) * ny];
+		out[0] = (uint8_t)((((uint32_t)(sum >> rs) & 0xffff) * rc + 32768) >> 16);
+		out[1] = (uint8_t)((((uint32_t)(sum >> gs) & 0xffff) * rc + 32768) >> 16);
+		out[2] = (uint8_t)((((uint32_t)(sum >> bs) & 0xffff) * rc + 32768) >> 16);
+	}
+}
+
+// scaled_row fills out (RGB triples) with output row oy.
+static inline void scaled_row(const plan *p, const uint8_t *src, int stride, int ro, int go, int bo, int oy,
+	uint8_t *out) {
+	vsum(p, src, stride, oy, p->acc);
+	if (p->maxn <= 257)
+		hsum_swar(p, oy, p->acc, ro, go, bo, out);
+	else
+		hsum(p, oy, p->acc, ro, go, bo, out);
+}
+
+#define LUMA(r, g, b) ((uint8_t)(((66 * (r) + 129 * (g) + 25 * (b) + 128) >> 8) + 16))
+// CB and CR take the sums of four pixels.
+#define CB(sr, sg, sb) ((uint8_t)((-38 * (sr) - 74 * (sg) + 112 * (sb) + (128 << 10) + 512) >> 10))
+#define CR(sr, sg, sb) ((uint8_t)((112 * (sr) - 94 * (sg) - 18 * (sb) + (128 << 10) + 512) >> 10))
+
+// yuv_rows converts two rows of pixels, a and b, with their channels at
+// the offsets given and step bytes from one pixel to the next, to two
+// rows of luma and one of each chroma.
+static inline void yuv_rows(const uint8_t *a, const uint8_t *b, int step, int ro, int go, int bo, int w,
+	uint8_t *y0, uint8_t *y1, uint8_t *u, uint8_t *v) {
+	for (int x = 0; x < w; x += 2, a += 2 * step, b += 2 * step) {
+		int r00 = a[ro], g00 = a[go], b00 = a[bo];
+		int r01 = a[step + ro], g01 = a[step + go], b01 = a[step + bo];
+		int r10 = b[ro], g10 = b[go], b10 = b[bo];
+		int r11 = b[step + ro], g11 = b[step + go], b11 = b[step + bo];
+		y0[x] = LUMA(r00, g00, b00);
+		y0[x + 1] = LUMA(r01, g01, b01);
+		y1[x] = LUMA(r10, g10, b10);
+		y1[x + 1] = LUMA(r11, g11, b11);
+		int sr = r00 + r01 + r10 + r11, sg = g00 + g01 + g10 + g11, sb = b00 + b01 + b10 + b11;
+		u[x / 2] = CB(sr, sg, sb);
+		v[x / 2] = CR(sr, sg, sb);
+	}
+}
+
+static inline void convert(const plan *p, const uint8_t *src, int stride, int ro, int go, int bo,
 	uint8_t *y, int ystride, uint8_t *cb, uint8_t *cr, int cstride) {
+	int same = p->sw == p->dw && p->sh == p->dh;
 	for (int oy = 0; oy < p->dh; oy += 2) {
-		const uint8_t *s0 = src + (size_t)oy * stride;
-		const uint8_t *s1 = s0 + stride;
 		uint8_t *y0 = y + (size_t)oy * ystride;
-		uint8_t *y1 = y0 + ystride;
 		uint8_t *u = cb + (size_t)(oy / 2) * cstride;
 		uint8_t *v = cr + (size_t)(oy / 2) * cstride;
-		for (int ox = 0; ox < p->dw; ox += 2, s0 += 8, s1 += 8) {
-			uint32_t r00 = s0[ro], g00 = s0[go], b00 = s0[bo];
-			uint32_t r01 = s0[4 + ro], g01 = s0[4 + go], b01 = s0[4 + bo];
-			uint32_t r10 = s1[ro], g10 = s1[go], b10 = s1[bo];
-			uint32_t r11 = s1[4 + ro], g11 = s1[4 + go], b11 = s1[4 + bo];
-			y0[ox] = (uint8_t)(((66 * r00 + 129 * g00 + 25 * b00 + 128) >> 8) + 16);
-			y0[ox + 1] = (uint8_t)(((66 * r01 + 129 * g01 + 25 * b01 + 128) >> 8) + 16);
-			y1[ox] = (uint8_t)(((66 * r10 + 129 * g10 + 25 * b10 + 128) >> 8) + 16);
-			y1[ox + 1] = (uint8_t)(((66 * r11 + 129 * g11 + 25 * b11 + 128) >> 8) + 16);
-			int sr = (int)(r00 + r01 + r10 + r11);
-			int sg = (int)(g00 + g01 + g10 + g11);
-			int sb = (int)(b00 + b01 + b10 + b11);
-			u[ox / 2] = (uint8_t)((-38 * sr - 74 * sg + 112 * sb + (128 << 10) + 512) >> 10);
-			v[ox / 2] = (uint8_t)((112 * sr - 94 * sg - 18 * sb + (128 << 10) + 512) >> 10);
+		if (same) {
+			const uint8_t *a = src + (size_t)oy * stride;
+			yuv_rows(a, a + stride, 4, ro, go, bo, p->dw, y0, y0 + ystride, u, v);
+		} else {
+			scaled_row(p, src, stride, ro, go, bo, oy, p->row0);
+			scaled_row(p, src, stride, ro, go, bo, oy + 1, p->row1);
+			yuv_rows(p->row0, p->row1, 3, 0, 1, 2, p->dw, y0, y0 + ystride, u, v);
 		}
 	}
 }
 
 void plan_convert(const plan *p, const uint8_t *src, int stride, int ro, int go, int bo,
 	uint8_t *y, int ystride, uint8_t *cb, uint8_t *cr, int cstride) {
-	if (p->sw == p->dw && p->sh == p->dh) {
-		identity(p, src, stride, ro, go, bo, y, ystride, cb, cr, cstride);
-		return;
-	}
-	for (int oy = 0; oy < p->dh; oy += 2) {
-		int ya0 = p->y0[oy], ya1 = p->y1[oy];
-		int yb0 = p->y0[oy + 1], yb1 = p->y1[oy + 1];
-		uint8_t *y0 = y + (size_t)oy * ystride;
-		uint8_t *y1 = y0 + ystride;
-		uint8_t *u = cb + (size_t)(oy / 2) * cstride;
-		uint8_t *v = cr + (size_t)(oy / 2) * cstride;
-		for (int ox = 0; ox < p->dw; ox += 2) {
-			int xa0 = p->x0[ox], xa1 = p->x1[ox];
-			int xb0 = p->x0[ox + 1], xb1 = p->x1[ox + 1];
-			rgb c00 = box(p, src, stride, ro, go, bo, xa0, xa1, ya0, ya1);
-			rgb c01 = box(p, src, stride, ro, go, bo, xb0, xb1, ya0, ya1);
-			rgb c10 = box(p, src, stride, ro, go, bo, xa0, xa1, yb0, yb1);
-			rgb c11 = box(p, src, stride, ro, go, bo, xb0, xb1, yb0, yb1);
-			y0[ox] = luma(c00);
-			y0[ox + 1] = luma(c01);
-			y1[ox] = luma(c10);
-			y1[ox + 1] = luma(c11);
-			int sr = (int)(c00.r + c01.r + c10.r + c11.r);
-			int sg = (int)(c00.g + c01.g + c10.g + c11.g);
-			int sb = (int)(c00.b + c01.b + c10.b + c11.b);
-			u[ox / 2] = (uint8_t)((-38 * sr - 74 * sg + 112 * sb + (128 << 10) + 512) >> 10);
-			v[ox / 2] = (uint8_t)((112 * sr - 94 * sg - 18 * sb + (128 << 10) + 512) >> 10);
-		}
-	}
+	if (ro == 2 && go == 1 && bo == 0)
+		convert(p, src, stride, 2, 1, 0, y, ystride, cb, cr, cstride);
+	else
+		convert(p, src, stride, ro, go, bo, y, ystride, cb, cr, cstride);
 }

@@ -15,10 +15,14 @@ typedef struct {
 	int *y0, *y1; // dh entries each
 	uint32_t *recip; // recip[n] = 65536/n, n up to maxn
 	int maxn;
+	// Scratch for one conversion at a time.
+	uint16_t *acc;         // 4*sw sums: the source rows of one output row added up
+	uint8_t *row0, *row1;  // 3*dw bytes each: two output rows in RGB
 } plan;
 
 // plan_init prepares scaling sw x sh to dw x dh (dw and dh even). It returns
-// -1 when out of memory.
+// -1 when out of memory and -2 when an output row would cover more than
+// 257 source rows (the sums are 16-bit).
 int plan_init(plan *p, int sw, int sh, int dw, int dh);
 void plan_free(plan *p);
 

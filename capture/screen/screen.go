@@ -190,16 +190,19 @@ func (s *Source) grab(img *image.YCbCr) error {
 		return capture.ErrClosed
 	}
 	var err error
+	var changed bool
 	if now := s.clock.Now(); now-s.lastCheck >= sizeCheckEvery {
 		s.lastCheck = now
-		var changed bool
-		if changed, err = s.x.checkSize(); changed && err == nil {
-			name, w, h, _, _ := s.x.info()
-			s.st.rename(deviceName(name, w, h))
-		}
+		changed, err = s.x.checkSize()
 	}
 	if err == nil {
-		err = s.x.grab(img)
+		var resized bool
+		resized, err = s.x.grab(img)
+		changed = changed || resized
+	}
+	if changed {
+		name, w, h, _, _ := s.x.info()
+		s.st.rename(deviceName(name, w, h))
 	}
 	if err != nil {
 		s.st.lose(err, s.clock.Now())

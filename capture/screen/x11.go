@@ -2,6 +2,7 @@ package screen
 
 /*
 #cgo pkg-config: x11 xext
+#cgo CFLAGS: -O3
 #include <stdlib.h>
 #include "convert.h"
 #include "xgrab.h"
@@ -30,7 +31,8 @@ var ErrUnsupportedFormat = errors.New("screen: unsupported pixel format")
 // xconn is one connection to the X server and what grabbing needs. It is
 // not safe for concurrent use: Source serialises every call.
 type xconn struct {
-	g *C.xgrab
+	g       *C.xgrab
+	resized C.int // out-parameter of grab, here so that it does not escape per call
 }
 
 // xerr turns an xgrab result into an error, nil for XGRAB_OK.
@@ -44,6 +46,8 @@ func xerr(rc C.int, x *xconn) error {
 		return ErrUnsupportedFormat
 	case C.XGRAB_NO_MEMORY:
 		return errors.New("screen: out of memory (or shared memory) for the grab image")
+	case C.XGRAB_TOO_SMALL:
+		return errors.New("screen: the frame is too small for the screen: each frame row may cover at most 257 screen rows")
 	case C.XGRAB_LOST:
 		return ErrDisplayLost
 	case C.XGRAB_X_ERROR:
@@ -76,12 +80,13 @@ func openX(display string, w, h int, shm bool) (*xconn, error) {
 }
 
 // grab copies the screen into img, which must be w×h I420 as given to
-// openX. It does not allocate.
-func (x *xconn) grab(img *image.YCbCr) error {
+// openX. It does not allocate. resized tells that the screen was found
+// smaller than before and the grab followed it.
+func (x *xconn) grab(img *image.YCbCr) (resized bool, err error) {
 	rc := C.xgrab_grab(x.g,
 		(*C.uint8_t)(unsafe.Pointer(&img.Y[0])), C.int(img.YStride),
-		(*C.uint8_t)(unsafe.Pointer(&img.Cb[0])), (*C.uint8_t)(unsafe.Pointer(&img.Cr[0])), C.int(img.CStride))
-	return xerr(rc, x)
+		(*C.uint8_t)(unsafe.Pointer(&img.Cb[0])), (*C.uint8_t)(unsafe.Pointer(&img.Cr[0])), C.int(img.CStride), &x.resized)
+	return x.resized != 0, xerr(rc, x)
 }
 
 // checkSize asks for the root window's size and follows a change.
@@ -129,8 +134,8 @@ func convertRGBX(src []byte, w, h, stride, ro, gro, bo int, dst *image.YCbCr) er
 		return errors.New("screen: source too short")
 	}
 	var p C.plan
-	if C.plan_init(&p, C.int(w), C.int(h), C.int(dst.Rect.Dx()), C.int(dst.Rect.Dy())) != 0 {
-		return errors.New("screen: out of memory")
+	if rc := C.plan_init(&p, C.int(w), C.int(h), C.int(dst.Rect.Dx()), C.int(dst.Rect.Dy())); rc != 0 {
+		return fmt.Errorf("screen: cannot scale %dx%d to %v (%d)", w, h, dst.Rect.Size(), int(rc))
 	}
 	defer C.plan_free(&p)
 	C.plan_convert(&p, (*C.uint8_t)(unsafe.Pointer(&src[0])), C.int(stride), C.int(ro), C.int(gro), C.int(bo),

@@ -207,8 +207,14 @@ static int setup(xgrab *g, int w, int h) {
 	}
 	if (g->ro < 0 || g->go < 0 || g->bo < 0)
 		return XGRAB_FORMAT;
-	if (plan_init(&g->p, w, h, g->dw, g->dh) != 0)
+	switch (plan_init(&g->p, w, h, g->dw, g->dh)) {
+	case 0:
+		break;
+	case -2:
+		return XGRAB_TOO_SMALL;
+	default:
 		return XGRAB_NO_MEMORY;
+	}
 	g->sw = w;
 	g->sh = h;
 	return XGRAB_OK;
@@ -278,7 +284,8 @@ static const uint8_t *fetch(xgrab *g, int *stride, XImage **tmp) {
 	return (const uint8_t *)im->data;
 }
 
-int xgrab_grab(xgrab *g, uint8_t *y, int ystride, uint8_t *cb, uint8_t *cr, int cstride) {
+int xgrab_grab(xgrab *g, uint8_t *y, int ystride, uint8_t *cb, uint8_t *cr, int cstride, int *resized) {
+	*resized = 0;
 	if (g->lost)
 		return XGRAB_LOST;
 	int stride;
@@ -286,11 +293,10 @@ int xgrab_grab(xgrab *g, uint8_t *y, int ystride, uint8_t *cb, uint8_t *cr, int 
 	const uint8_t *px = fetch(g, &stride, &tmp);
 	if (px == NULL && !g->lost) {
 		// The root window may have shrunk under the image: look again.
-		int changed;
-		int rc = xgrab_check_size(g, &changed);
+		int rc = xgrab_check_size(g, resized);
 		if (rc != XGRAB_OK)
 			return rc;
-		if (changed)
+		if (*resized)
 			px = fetch(g, &stride, &tmp);
 	}
 	if (px == NULL)

@@ -15,6 +15,7 @@ enum {
 	XGRAB_NO_MEMORY = 3,   // malloc, shmget or XCreateImage failed
 	XGRAB_LOST = 4,        // the X connection broke
 	XGRAB_X_ERROR = 5,     // the server refused a request (see x_error)
+	XGRAB_TOO_SMALL = 6,   // the frame is too short for the screen (> 257 rows a row)
 };
 
 typedef struct xgrab xgrab;
@@ -25,8 +26,9 @@ typedef struct xgrab xgrab;
 int xgrab_open(const char *display_name, int dw, int dh, int use_shm, xgrab **out);
 
 // xgrab_grab copies the root window into the I420 planes given, scaled to
-// dw x dh. Planes are written, never kept.
-int xgrab_grab(xgrab *g, uint8_t *y, int ystride, uint8_t *cb, uint8_t *cr, int cstride);
+// dw x dh. Planes are written, never kept. When the grab found the root
+// window smaller than before and followed it, *resized is set.
+int xgrab_grab(xgrab *g, uint8_t *y, int ystride, uint8_t *cb, uint8_t *cr, int cstride, int *resized);
 
 // xgrab_check_size asks the server for the root window's size and, when
 // it changed, re-creates the grab image and the scaling tables.

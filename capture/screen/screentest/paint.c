@@ -4,6 +4,7 @@
 
 #include <X11/Xlib.h>
 #include <X11/Xutil.h>
+#include <X11/extensions/Xrandr.h>
 
 #include "paint.h"
 
@@ -48,6 +49,31 @@ int screentest_paint(const char *display, const uint8_t *rgb, int w, int h) {
 	XFreeGC(dpy, gc);
 	XFreePixmap(dpy, pix);
 	XDestroyImage(img); // frees data
+	XSync(dpy, False);
+	XCloseDisplay(dpy);
+	return 0;
+}
+
+int screentest_resize(const char *display, int w, int h) {
+	Display *dpy = XOpenDisplay(display);
+	if (dpy == NULL)
+		return 1;
+	Window root = DefaultRootWindow(dpy);
+	int eb, erb;
+	if (!XRRQueryExtension(dpy, &eb, &erb)) {
+		XCloseDisplay(dpy);
+		return 2;
+	}
+	// The screen cannot be smaller than a CRTC showing it: switch them
+	// off first (Xvfb has one, and nothing shows on it anyway).
+	XRRScreenResources *res = XRRGetScreenResources(dpy, root);
+	if (res != NULL) {
+		for (int i = 0; i < res->ncrtc; i++)
+			XRRSetCrtcConfig(dpy, res, res->crtcs[i], CurrentTime, 0, 0, None, RR_Rotate_0, NULL, 0);
+		XRRFreeScreenResources(res);
+	}
+	// About 96 dpi.
+	XRRSetScreenSize(dpy, root, w, h, w * 254 / 960, h * 254 / 960);
 	XSync(dpy, False);
 	XCloseDisplay(dpy);
 	return 0;

@@ -7,7 +7,7 @@
 package screentest
 
 /*
-#cgo pkg-config: x11
+#cgo pkg-config: x11 xrandr
 #include <stdlib.h>
 #include "paint.h"
 */
@@ -128,6 +128,19 @@ func Paint(t testing.TB, display string, img image.Image) {
 	defer C.free(unsafe.Pointer(cname))
 	if rc := C.screentest_paint(cname, (*C.uint8_t)(unsafe.Pointer(&rgb[0])), C.int(w), C.int(h)); rc != 0 {
 		t.Fatalf("painting the root window of %s failed (%d)", display, int(rc))
+	}
+}
+
+// Resize changes the screen of display to w×h through RandR, as a user
+// changing the resolution would. Xvfb goes from 1×1 up to the size it was
+// started with. A size the server refuses ends the process (Xlib's default
+// error handler), failing the test.
+func Resize(t testing.TB, display string, w, h int) {
+	t.Helper()
+	cname := C.CString(display)
+	defer C.free(unsafe.Pointer(cname))
+	if rc := C.screentest_resize(cname, C.int(w), C.int(h)); rc != 0 {
+		t.Fatalf("resizing the screen of %s failed (%d)", display, int(rc))
 	}
 }
 
