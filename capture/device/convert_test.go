@@ -1,53 +1,27 @@
 package device
 
 import (
-	"bytes"
+	"errors"
 	"image"
-	"image/color"
-	"image/jpeg"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"testing"
 
 	"github.com/pion/mediadevices/pkg/frame"
 )
 
-// decodeTo runs a raw camera frame through the decoder the camera driver
-// uses for format, then through toI420, as a frame from a camera would go.
-func decodeTo(t *testing.T, format frame.Format, raw []byte, w, h int, dst *image.YCbCr) {
-	t.Helper()
-	dec, err := frame.NewDecoder(format)
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, release, err := dec.Decode(raw, w, h)
-	if err != nil {
-		t.Fatalf("decode %s: %v", format, err)
-	}
-	if err := toI420(dst, img); err != nil {
-		t.Fatal(err)
-	}
-	if release != nil {
-		release()
-	}
-}
-
-// sample is the value expected at (x, y) for plane p in the hand-made frames:
-// luma varies per pixel, chroma per 2×2 block.
+// Hand-made frames: luma varies per pixel, chroma per 2×2 block.
 func lumaAt(x, y int) byte { return byte(16 + (x*7+y*13)%200) }
 func cbAt(cx, cy int) byte { return byte(40 + (cx*11+cy*5)%150) }
 func crAt(cx, cy int) byte { return byte(60 + (cx*3+cy*17)%150) }
-func checkI420(t *testing.T, name string, img *image.YCbCr, w, h int, tol int) {
+
+func checkI420(t *testing.T, name string, img *image.YCbCr, w, h int) {
 	t.Helper()
 	bad := 0
-	diff := func(a, b byte) int {
-		d := int(a) - int(b)
-		if d < 0 {
-			d = -d
-		}
-		return d
-	}
 	for y := range h {
 		for x := range w {
-			if got := img.Y[y*img.YStride+x]; diff(got, lumaAt(x, y)) > tol {
+			if got := img.Y[y*img.YStride+x]; got != lumaAt(x, y) {
 				if bad++; bad < 5 {
 					t.Errorf("%s: Y(%d,%d) = %d, want %d", name, x, y, got, lumaAt(x, y))
 				}
@@ -56,12 +30,12 @@ func checkI420(t *testing.T, name string, img *image.YCbCr, w, h int, tol int) {
 	}
 	for cy := range h / 2 {
 		for cx := range w / 2 {
-			if got := img.Cb[cy*img.CStride+cx]; diff(got, cbAt(cx, cy)) > tol {
+			if got := img.Cb[cy*img.CStride+cx]; got != cbAt(cx, cy) {
 				if bad++; bad < 5 {
 					t.Errorf("%s: Cb(%d,%d) = %d, want %d", name, cx, cy, got, cbAt(cx, cy))
 				}
 			}
-			if got := img.Cr[cy*img.CStride+cx]; diff(got, crAt(cx, cy)) > tol {
+			if got := img.Cr[cy*img.CStride+cx]; got != crAt(cx, cy) {
 				if bad++; bad < 5 {
 					t.Errorf("%s: Cr(%d,%d) = %d, want %d", name, cx, cy, got, crAt(cx, cy))
 				}
@@ -74,57 +48,6 @@ func checkI420(t *testing.T, name string, img *image.YCbCr, w, h int, tol int) {
 }
 
 const tw, th = 32, 16
-
-func TestYUYVToI420(t *testing.T) {
-	// YUYV: Y0 U Y1 V per pair of pixels; both rows of a 2×2 block carry
-	// the block's chroma, so 4:2:2 → 4:2:0 must give it back exactly.
-	raw := make([]byte, 0, tw*th*2)
-	for y := range th {
-		for x := 0; x < tw; x += 2 {
-			raw = append(raw, lumaAt(x, y), cbAt(x/2, y/2), lumaAt(x+1, y), crAt(x/2, y/2))
-		}
-	}
-	dst := newI420(tw, th)
-	decodeTo(t, frame.FormatYUYV, raw, tw, th, dst)
-	checkI420(t, "YUYV", dst, tw, th, 0)
-}
-
-func TestUYVYToI420(t *testing.T) {
-	raw := make([]byte, 0, tw*th*2)
-	for y := range th {
-		for x := 0; x < tw; x += 2 {
-			raw = append(raw, cbAt(x/2, y/2), lumaAt(x, y), crAt(x/2, y/2), lumaAt(x+1, y))
-		}
-	}
-	dst := newI420(tw, th)
-	decodeTo(t, frame.FormatUYVY, raw, tw, th, dst)
-	checkI420(t, "UYVY", dst, tw, th, 0)
-}
-
-func TestNV12ToI420(t *testing.T) {
-	raw := make([]byte, 0, tw*th*3/2)
-	for y := range th {
-		for x := range tw {
-			raw = append(raw, lumaAt(x, y))
-		}
-	}
-	for cy := range th / 2 {
-		for cx := range tw / 2 {
-			raw = append(raw, cbAt(cx, cy), crAt(cx, cy))
-		}
-	}
-	dst := newI420(tw, th)
-	decodeTo(t, frame.FormatNV12, raw, tw, th, dst)
-	checkI420(t, "NV12", dst, tw, th, 0)
-}
-
-func TestI420Passthrough(t *testing.T) {
-	src := handMade(tw, th)
-	raw := append(append(append([]byte{}, src.Y...), src.Cb...), src.Cr...)
-	dst := newI420(tw, th)
-	decodeTo(t, frame.FormatI420, raw, tw, th, dst)
-	checkI420(t, "I420", dst, tw, th, 0)
-}
 
 func handMade(w, h int) *image.YCbCr {
 	img := newI420(w, h)
@@ -141,93 +64,190 @@ func handMade(w, h int) *image.YCbCr {
 	return img
 }
 
-func TestMJPEGToI420(t *testing.T) {
-	// A flat-colour JPEG survives compression almost exactly; check the
-	// colour comes out right in every plane, for 4:2:0 and 4:4:4 JPEGs
-	// (image/jpeg writes 4:2:0; a 4:4:4 decode goes through the scaled path).
-	const w, h = 64, 32
-	want := [3]byte{120, 90, 170}
-	src := newI420(w, h)
-	for i := range src.Y {
-		src.Y[i] = want[0]
+// rawFrames makes the hand-made picture in each raw camera format. In the
+// 4:2:2 formats both rows of a 2×2 block carry the block's chroma, so the
+// conversion must give it back exactly.
+func rawFrames(w, h int) map[pixelFormat][]byte {
+	out := map[pixelFormat][]byte{}
+	var yuyv, uyvy []byte
+	for y := range h {
+		for x := 0; x < w; x += 2 {
+			l0, l1, u, v := lumaAt(x, y), lumaAt(x+1, y), cbAt(x/2, y/2), crAt(x/2, y/2)
+			yuyv = append(yuyv, l0, u, l1, v)
+			uyvy = append(uyvy, u, l0, v, l1)
+		}
 	}
+	out[fmtYUYV], out[fmtUYVY] = yuyv, uyvy
+	src := handMade(w, h)
+	var nv12, nv21 []byte
 	for i := range src.Cb {
-		src.Cb[i], src.Cr[i] = want[1], want[2]
+		nv12 = append(nv12, src.Cb[i], src.Cr[i])
+		nv21 = append(nv21, src.Cr[i], src.Cb[i])
 	}
-	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, src, &jpeg.Options{Quality: 95}); err != nil {
-		t.Fatal(err)
-	}
-	dst := newI420(w, h)
-	decodeTo(t, frame.FormatMJPEG, buf.Bytes(), w, h, dst)
-	for p, plane := range [][]byte{dst.Y, dst.Cb, dst.Cr} {
-		for i, v := range plane {
-			if d := int(v) - int(want[p]); d < -2 || d > 2 {
-				t.Fatalf("plane %d sample %d = %d, want %d±2", p, i, v, want[p])
-			}
+	out[fmtNV12] = append(append([]byte{}, src.Y...), nv12...)
+	out[fmtNV21] = append(append([]byte{}, src.Y...), nv21...)
+	out[fmtI420] = append(append(append([]byte{}, src.Y...), src.Cb...), src.Cr...)
+	return out
+}
+
+func TestRawFormatsToI420(t *testing.T) {
+	var c frameConverter
+	defer c.close()
+	for f, raw := range rawFrames(tw, th) {
+		dst := newI420(tw, th)
+		if err := c.convert(dst, cameraMode{Format: f, Width: tw, Height: th}, raw); err != nil {
+			t.Fatalf("%v: %v", f, err)
+		}
+		checkI420(t, f.String(), dst, tw, th)
+		// A frame cut short is refused, not read past its end.
+		if err := c.convert(dst, cameraMode{Format: f, Width: tw, Height: th}, raw[:len(raw)-1]); !errors.Is(err, errShortFrame) {
+			t.Errorf("%v: short frame: %v", f, err)
 		}
 	}
-	// A greyscale JPEG decodes to *image.Gray.
-	g := image.NewGray(image.Rect(0, 0, w, h))
-	for i := range g.Pix {
-		g.Pix[i] = 200
-	}
-	buf.Reset()
-	if err := jpeg.Encode(&buf, g, nil); err != nil {
-		t.Fatal(err)
-	}
-	decodeTo(t, frame.FormatMJPEG, buf.Bytes(), w, h, dst)
-	if dst.Y[0] < 198 || dst.Y[0] > 202 || dst.Cb[0] != 128 || dst.Cr[0] != 128 {
-		t.Errorf("grey JPEG: Y %d Cb %d Cr %d, want 200, 128, 128", dst.Y[0], dst.Cb[0], dst.Cr[0])
+	if err := c.convert(newI420(tw, th), cameraMode{Format: fmtYUYV, Width: tw + 1, Height: th}, make([]byte, 4096)); err == nil {
+		t.Error("odd width accepted")
 	}
 }
 
-func TestScaleToRequestedSize(t *testing.T) {
-	// A camera that cannot give the requested size: 2× the source.
-	src := handMade(tw, th)
-	dst := newI420(2*tw, 2*th)
-	if err := toI420(dst, src); err != nil {
-		t.Fatal(err)
-	}
-	for y := range 2 * th {
-		for x := range 2 * tw {
-			if got, want := dst.Y[y*dst.YStride+x], lumaAt(x/2, y/2); got != want {
-				t.Fatalf("Y(%d,%d) = %d, want %d", x, y, got, want)
+// TestRawFormatsScaled: a camera that cannot give the requested size; the
+// frame is scaled 2× to nearest neighbour.
+func TestRawFormatsScaled(t *testing.T) {
+	var c frameConverter
+	defer c.close()
+	for f, raw := range rawFrames(tw, th) {
+		dst := newI420(2*tw, 2*th)
+		if err := c.convert(dst, cameraMode{Format: f, Width: tw, Height: th}, raw); err != nil {
+			t.Fatal(err)
+		}
+		for y := range 2 * th {
+			for x := range 2 * tw {
+				if got, want := dst.Y[y*dst.YStride+x], lumaAt(x/2, y/2); got != want {
+					t.Fatalf("%v: Y(%d,%d) = %d, want %d", f, x, y, got, want)
+				}
 			}
 		}
-	}
-	for cy := range th {
-		for cx := range tw {
-			if got, want := dst.Cb[cy*dst.CStride+cx], cbAt(cx/2, cy/2); got != want {
-				t.Fatalf("Cb(%d,%d) = %d, want %d", cx, cy, got, want)
+		for cy := range th {
+			for cx := range tw {
+				if got, want := dst.Cr[cy*dst.CStride+cx], crAt(cx/2, cy/2); got != want {
+					t.Fatalf("%v: Cr(%d,%d) = %d, want %d", f, cx, cy, got, want)
+				}
 			}
 		}
 	}
 }
 
-func TestGenericImage(t *testing.T) {
-	src := image.NewRGBA(image.Rect(0, 0, 16, 16))
-	for i := 0; i < len(src.Pix); i += 4 {
-		copy(src.Pix[i:], []byte{255, 0, 0, 255})
+// TestMJPEGConverter decodes the camera's JPEGs with capture/mjpeg, also
+// when the JPEG's size is not the mode's (cameras do that) and when the
+// requested size differs.
+func TestMJPEGConverter(t *testing.T) {
+	frames := camFrames(t)
+	want := decodeAll(t, frames)
+	var c frameConverter
+	defer c.close()
+	for _, mode := range []cameraMode{
+		{Format: fmtMJPEG, Width: 160, Height: 90},
+		{Format: fmtJPEG, Width: 640, Height: 480}, // the camera lies
+	} {
+		for i, f := range frames {
+			dst := newI420(160, 90)
+			y0 := &dst.Y[0]
+			if err := c.convert(dst, mode, f); err != nil {
+				t.Fatal(err)
+			}
+			if &dst.Y[0] != y0 || !samePicture(dst, want[i]) {
+				t.Errorf("%v frame %d: reallocated %v, same picture %v", mode, i, &dst.Y[0] != y0, samePicture(dst, want[i]))
+			}
+		}
 	}
-	dst := newI420(16, 16)
-	if err := toI420(dst, src); err != nil {
+	small := newI420(80, 46)
+	if err := c.convert(small, cameraMode{Format: fmtMJPEG, Width: 160, Height: 90}, frames[0]); err != nil {
 		t.Fatal(err)
 	}
-	y, cb, cr := color.RGBToYCbCr(255, 0, 0)
-	if dst.Y[17] != y || dst.Cb[9] != cb || dst.Cr[9] != cr {
-		t.Errorf("red: %d %d %d, want %d %d %d", dst.Y[17], dst.Cb[9], dst.Cr[9], y, cb, cr)
+	scaled := newI420(80, 46)
+	toI420(scaled, want[0])
+	if !samePicture(small, scaled) {
+		t.Error("scaled MJPEG frame differs from the scaled decode")
+	}
+	if err := c.convert(small, cameraMode{Format: fmtMJPEG, Width: 160, Height: 90}, frames[0][:50]); err == nil {
+		t.Error("truncated JPEG accepted")
+	}
+}
+
+// ffmpeg1080p makes a 1920x1080 4:2:2 JPEG like a webcam's (testsrc2,
+// -q:v 5), or skips the benchmark without ffmpeg.
+func ffmpeg1080p(b *testing.B) []byte {
+	if _, err := exec.LookPath("ffmpeg"); err != nil {
+		if os.Getenv("CI") == "true" {
+			b.Fatal(err)
+		}
+		b.Skip(err)
+	}
+	p := filepath.Join(b.TempDir(), "f.jpg")
+	if out, err := exec.Command("ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=1920x1080",
+		"-frames:v", "1", "-pix_fmt", "yuvj422p", "-q:v", "5", p).CombinedOutput(); err != nil {
+		b.Fatalf("ffmpeg: %v\n%s", err, out)
+	}
+	data, err := os.ReadFile(p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return data
+}
+
+// BenchmarkCameraMJPEG1080p is a 1080p webcam frame through the camera's
+// converter (TurboJPEG to I420).
+func BenchmarkCameraMJPEG1080p(b *testing.B) {
+	data := ffmpeg1080p(b)
+	var c frameConverter
+	defer c.close()
+	dst := newI420(1920, 1080)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := c.convert(dst, cameraMode{Format: fmtMJPEG, Width: 1920, Height: 1080}, data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkMediadevicesMJPEG1080p is the path cameras took before: the
+// mediadevices MJPEG decoder (image/jpeg), then 4:2:2 to I420.
+func BenchmarkMediadevicesMJPEG1080p(b *testing.B) {
+	data := ffmpeg1080p(b)
+	dec, err := frame.NewDecoder(frame.FormatMJPEG)
+	if err != nil {
+		b.Fatal(err)
+	}
+	dst := newI420(1920, 1080)
+	b.ReportAllocs()
+	for b.Loop() {
+		img, release, err := dec.Decode(data, 1920, 1080)
+		if err != nil {
+			b.Fatal(err)
+		}
+		s := img.(*image.YCbCr)
+		copyPlane(dst.Y, dst.YStride, s.Y, s.YStride, 1920, 1080)
+		for cy := range 540 { // average the chroma row pairs, as before
+			a, c := s.Cb[2*cy*s.CStride:][:960], s.Cb[(2*cy+1)*s.CStride:][:960]
+			d := dst.Cb[cy*dst.CStride:][:960]
+			for x := range d {
+				d[x] = byte((uint16(a[x]) + uint16(c[x]) + 1) >> 1)
+			}
+		}
+		if release != nil {
+			release()
+		}
 	}
 }
 
 func BenchmarkYUYV720pToI420(b *testing.B) {
 	const w, h = 1280, 720
 	raw := make([]byte, w*h*2)
-	dec, _ := frame.NewDecoder(frame.FormatYUYV)
+	var c frameConverter
 	dst := newI420(w, h)
 	b.ReportAllocs()
 	for b.Loop() {
-		img, _, _ := dec.Decode(raw, w, h)
-		_ = toI420(dst, img)
+		if err := c.convert(dst, cameraMode{Format: fmtYUYV, Width: w, Height: h}, raw); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

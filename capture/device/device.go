@@ -1,12 +1,14 @@
-// Package device opens real cameras and microphones through
-// pion/mediadevices and turns them into capture sources: cameras give I420
-// frames of exactly the requested size, microphones interleaved 16-bit PCM at
-// 48 kHz, both stamped on the session's capture.Clock.
+// Package device opens real cameras and microphones and turns them into
+// capture sources: cameras give I420 frames of exactly the requested size,
+// microphones interleaved 16-bit PCM at 48 kHz, both stamped on the
+// session's capture.Clock.
 //
-// This package is the only place where the mediadevices drivers are
-// registered: the camera (V4L2) and microphone (miniaudio through malgo)
-// drivers are linked in by the imports of this file, and they discover the
-// devices present when the program starts. No other package may import them.
+// Cameras are read straight from V4L2 (github.com/blackjack/webcam), raw
+// frames and all, so that MJPEG goes through capture/mjpeg; they are listed
+// when asked. This package is the only place where the mediadevices drivers
+// are registered: the microphone (miniaudio through malgo) driver is linked
+// in by the imports of this file, and it discovers the devices present when
+// the program starts. No other package may import it.
 //
 // Listing never fails because a device is missing: with no camera or no
 // microphone, Cameras and Microphones return empty lists. Opening a device that
@@ -21,7 +23,6 @@ import (
 	"github.com/pion/mediadevices/pkg/driver"
 	// The one place the drivers are registered: each registers the
 	// devices it finds in its init function.
-	_ "github.com/pion/mediadevices/pkg/driver/camera"
 	_ "github.com/pion/mediadevices/pkg/driver/microphone"
 
 	"studio/capture"
@@ -43,13 +44,6 @@ func isNull(info driver.Info) bool {
 
 // nullID is the ID of miniaudio's null capture device: "null" in hex.
 const nullID = "6e756c6c"
-
-// Cameras lists the cameras found when the program started, the default
-// (video0) first, with readable names. It returns an empty list, not an
-// error, when there is none.
-func Cameras() ([]capture.Device, error) {
-	return list(driver.Camera, capture.Camera), nil
-}
 
 // Microphones lists the microphones found when the program started, the
 // system default first. It returns an empty list, not an error, when there
