@@ -45,9 +45,9 @@ func (c *frameConverter) convert(dst *image.YCbCr, m cameraMode, raw []byte) err
 	var err error
 	switch m.Format {
 	case fmtYUYV:
-		err = packed422(target, raw, w, h, 0, 1, 2)
+		err = packed422(target, raw, w, h, 0, 1)
 	case fmtUYVY:
-		err = packed422(target, raw, w, h, 1, 0, 3)
+		err = packed422(target, raw, w, h, 1, 0)
 	case fmtNV12:
 		err = semiPlanar(target, raw, w, h, 0)
 	case fmtNV21:
@@ -107,29 +107,30 @@ func short(raw []byte, want int) error {
 	return nil
 }
 
-// packed422 converts YUYV-like 4:2:2 (y0, y1 the offsets of the two luma
-// samples in each 4-byte group, u the offset of Cb, Cr at u+2) to a w×h
-// I420 dst, averaging the chroma of each pair of rows.
-func packed422(dst *image.YCbCr, raw []byte, w, h, y0, u, y1 int) error {
+// packed422 converts YUYV-like 4:2:2 (luma at every other byte from lo,
+// Cb at u in each 4-byte group and Cr at u+2) to a w×h I420 dst, averaging
+// the chroma of each pair of rows.
+func packed422(dst *image.YCbCr, raw []byte, w, h, lo, u int) error {
 	if err := short(raw, w*h*2); err != nil {
 		return err
 	}
 	stride := 2 * w
 	for y := range h {
-		src := raw[y*stride : y*stride+stride]
+		src := raw[y*stride+lo : y*stride+stride]
 		row := dst.Y[y*dst.YStride : y*dst.YStride+w]
-		for x := 0; x+1 < w; x += 2 {
-			g := src[2*x : 2*x+4]
-			row[x], row[x+1] = g[y0], g[y1]
+		_ = src[2*(w-1)]
+		for x := range row {
+			row[x] = src[2*x]
 		}
 	}
 	for cy := range h / 2 {
-		a := raw[2*cy*stride : 2*cy*stride+stride]
-		b := raw[(2*cy+1)*stride : (2*cy+1)*stride+stride]
+		a := raw[2*cy*stride+u : 2*cy*stride+stride]
+		b := raw[(2*cy+1)*stride+u : (2*cy+1)*stride+stride]
 		cb := dst.Cb[cy*dst.CStride : cy*dst.CStride+w/2]
 		cr := dst.Cr[cy*dst.CStride : cy*dst.CStride+w/2]
+		_, _ = a[4*(w/2-1)+2], b[4*(w/2-1)+2]
 		for cx := range cb {
-			i := 4*cx + u
+			i := 4 * cx
 			cb[cx] = byte((uint16(a[i]) + uint16(b[i]) + 1) >> 1)
 			cr[cx] = byte((uint16(a[i+2]) + uint16(b[i+2]) + 1) >> 1)
 		}
