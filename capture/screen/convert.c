@@ -51,12 +51,11 @@ int plan_init(plan *p, int sw, int sh, int dw, int dh) {
 	p->maxn = bx * by;
 	p->recip = malloc(sizeof(uint32_t) * ((size_t)p->maxn + 1));
 	p->acc = malloc(sizeof(uint16_t) * 4 * (size_t)sw);
-	p->row0 = malloc(3 * 2 * (size_t)dw);
-	if (p->recip == NULL || p->acc == NULL || p->row0 == NULL) {
+	p->planes = malloc(6 * (size_t)dw);
+	if (p->recip == NULL || p->acc == NULL || p->planes == NULL) {
 		plan_free(p);
 		return -1;
 	}
-	p->row1 = p->row0 + 3 * (size_t)dw;
 	p->recip[0] = 0;
 	for (int n = 1; n <= p->maxn; n++)
 		p->recip[n] = (65536u + (uint32_t)n / 2) / (uint32_t)n;
@@ -72,7 +71,7 @@ void plan_free(plan *p) {
 	free(p->y0);
 	free(p->recip);
 	free(p->acc);
-	free(p->row0);
+	free(p->planes);
 	memset(p, 0, sizeof *p);
 }
 
@@ -100,10 +99,11 @@ static void vsum(const plan *p, const uint8_t *src, int stride, int oy, uint16_t
 
 // hsum turns the column sums in acc into the average pixel of each output
 // column of row oy, as RGB triples in out.
-static inline void hsum(const plan *p, int oy, const uint16_t *acc, int ro, int go, int bo, uint8_t *out) {
+static inline void hsum(const plan *p, int oy, const uint16_t *acc, int ro, int go, int bo,
+	uint8_t *restrict r_out, uint8_t *restrict g_out, uint8_t *restrict b_out) {
 	const int *x0 = p->x0, *x1 = p->x1;
 	int ny = p->y1[oy] - p->y0[oy];
-	for (int ox = 0; ox < p->dw; ox++, out += 3) {
+	for (int ox = 0; ox < p->dw; ox++) {
 		const uint16_t *q = acc + (size_t)x0[ox] * 4;
 		const uint16_t *e = acc + (size_t)x1[ox] * 4;
 		uint32_t r = 0, g = 0, b = 0;
@@ -114,45 +114,58 @@ static inline void hsum(const plan *p, int oy, const uint16_t *acc, int ro, int 
 			q += 4;
 		} while (q < e);
 		uint32_t rc = p->recip[(x1[ox] - x0[ox]) * ny];
-		out[0] = (uint8_t)((r * rc + 32768) >> 16);
-		out[1] = (uint8_t)((g * rc + 32768) >> 16);
-		out[2] = (uint8_t)((b * rc + 32768) >> 16);
+		r_out[ox] = (uint8_t)((r * rc + 32768) >> 16);
+		g_out[ox] = (uint8_t)((g * rc + 32768) >> 16);
+		b_out[ox] = (uint8_t)((b * rc + 32768) >> 16);
 	}
 }
 
 // hsum_swar is hsum for boxes of at most 257 pixels: the four 16-bit sums
 // of a pixel are one 64-bit word, and the words of a box are added whole
 // without a lane overflowing.
-static inline void hsum_swar(const plan *p, int oy, const uint16_t *acc, int ro, int go, int bo, uint8_t *out) {
+static inline void hsum_swar(const plan *p, int oy, const uint16_t *acc, int ro, int go, int bo,
+	uint8_t *restrict r_out, uint8_t *restrict g_out, uint8_t *restrict b_out) {
 	const int *x0 = p->x0, *x1 = p->x1;
 	int ny = p->y1[oy] - p->y0[oy];
 	// Lane i of a word holds byte i of a pixel.
 	int rs = 16 * ro, gs = 16 * go, bs = 16 * bo;
-	for (int ox = 0; ox < p->dw; ox++, out += 3) {
+	for (int ox = 0; ox < p->dw; ox++) {
 		const uint16_t *q = acc + (size_t)x0[ox] * 4;
 		const uint16_t *e = acc + (size_t)x1[ox] * 4;
-		uint64_t sum = 0;
-		do {
+		uint64_t sum;
+		memcpy(&sum, q, 8);
+		for (q += 4; q < e; q += 4) {
 			uint64_t w;
 			memcpy(&w, q, 8);
 			sum += w;
-			q += 4;
-		} while (q < e);
+		}
 		uint32_t rc = p->recip[(x1[ox] - x0[ox]) * ny];
-		out[0] = (uint8_t)((((uint32_t)(sum >> rs) & 0xffff) * rc + 32768) >> 16);
-		out[1] = (uint8_t)((((uint32_t)(sum >> gs) & 0xffff) * rc + 32768) >> 16);
-		out[2] = (uint8_t)((((uint32_t)(sum >> bs) & 0xffff) * rc + 32768) >> 16);
+		r_out[ox] = (uint8_t)((((uint32_t)(sum >> rs) & 0xffff) * rc + 32768) >> 16);
+		g_out[ox] = (uint8_t)((((uint32_t)(sum >> gs) & 0xffff) * rc + 32768) >> 16);
+		b_out[ox] = (uint8_t)((((uint32_t)(sum >> bs) & 0xffff) * rc + 32768) >> 16);
 	}
 }
 
-// scaled_row fills out (RGB triples) with output row oy.
+// scaled_row fills rgb (three planes of dw bytes) with output row oy.
 static inline void scaled_row(const plan *p, const uint8_t *src, int stride, int ro, int go, int bo, int oy,
-	uint8_t *out) {
+	uint8_t *rgb) {
+	int w = p->dw;
 	vsum(p, src, stride, oy, p->acc);
 	if (p->maxn <= 257)
-		hsum_swar(p, oy, p->acc, ro, go, bo, out);
+		hsum_swar(p, oy, p->acc, ro, go, bo, rgb, rgb + w, rgb + 2 * w);
 	else
-		hsum(p, oy, p->acc, ro, go, bo, out);
+		hsum(p, oy, p->acc, ro, go, bo, rgb, rgb + w, rgb + 2 * w);
+}
+
+// planar splits one row of w source pixels into three planes (rgb, dw
+// bytes apart).
+static inline void planar(const uint8_t *restrict s, int ro, int go, int bo, int w, uint8_t *restrict rgb) {
+	uint8_t *restrict r = rgb, *restrict g = rgb + w, *restrict b = rgb + 2 * w;
+	for (int x = 0; x < w; x++) {
+		r[x] = s[4 * x + ro];
+		g[x] = s[4 * x + go];
+		b[x] = s[4 * x + bo];
+	}
 }
 
 #define LUMA(r, g, b) ((uint8_t)(((66 * (r) + 129 * (g) + 25 * (b) + 128) >> 8) + 16))
@@ -160,41 +173,42 @@ static inline void scaled_row(const plan *p, const uint8_t *src, int stride, int
 #define CB(sr, sg, sb) ((uint8_t)((-38 * (sr) - 74 * (sg) + 112 * (sb) + (128 << 10) + 512) >> 10))
 #define CR(sr, sg, sb) ((uint8_t)((112 * (sr) - 94 * (sg) - 18 * (sb) + (128 << 10) + 512) >> 10))
 
-// yuv_rows converts two rows of pixels, a and b, with their channels at
-// the offsets given and step bytes from one pixel to the next, to two
-// rows of luma and one of each chroma.
-static inline void yuv_rows(const uint8_t *a, const uint8_t *b, int step, int ro, int go, int bo, int w,
-	uint8_t *y0, uint8_t *y1, uint8_t *u, uint8_t *v) {
-	for (int x = 0; x < w; x += 2, a += 2 * step, b += 2 * step) {
-		int r00 = a[ro], g00 = a[go], b00 = a[bo];
-		int r01 = a[step + ro], g01 = a[step + go], b01 = a[step + bo];
-		int r10 = b[ro], g10 = b[go], b10 = b[bo];
-		int r11 = b[step + ro], g11 = b[step + go], b11 = b[step + bo];
-		y0[x] = LUMA(r00, g00, b00);
-		y0[x + 1] = LUMA(r01, g01, b01);
-		y1[x] = LUMA(r10, g10, b10);
-		y1[x + 1] = LUMA(r11, g11, b11);
-		int sr = r00 + r01 + r10 + r11, sg = g00 + g01 + g10 + g11, sb = b00 + b01 + b10 + b11;
-		u[x / 2] = CB(sr, sg, sb);
-		v[x / 2] = CR(sr, sg, sb);
+// yuv_rows converts two rows in planes (rgb0 and rgb1, each three planes
+// of w bytes) to two rows of luma and one of each chroma. Loops over
+// planes, which the compiler vectorises.
+static void yuv_rows(const uint8_t *restrict rgb0, const uint8_t *restrict rgb1, int w,
+	uint8_t *restrict y0, uint8_t *restrict y1, uint8_t *restrict u, uint8_t *restrict v) {
+	const uint8_t *r0 = rgb0, *g0 = rgb0 + w, *b0 = rgb0 + 2 * w;
+	const uint8_t *r1 = rgb1, *g1 = rgb1 + w, *b1 = rgb1 + 2 * w;
+	for (int x = 0; x < w; x++) {
+		y0[x] = LUMA(r0[x], g0[x], b0[x]);
+		y1[x] = LUMA(r1[x], g1[x], b1[x]);
+	}
+	for (int x = 0; x < w / 2; x++) {
+		int sr = r0[2 * x] + r0[2 * x + 1] + r1[2 * x] + r1[2 * x + 1];
+		int sg = g0[2 * x] + g0[2 * x + 1] + g1[2 * x] + g1[2 * x + 1];
+		int sb = b0[2 * x] + b0[2 * x + 1] + b1[2 * x] + b1[2 * x + 1];
+		u[x] = CB(sr, sg, sb);
+		v[x] = CR(sr, sg, sb);
 	}
 }
 
 static inline void convert(const plan *p, const uint8_t *src, int stride, int ro, int go, int bo,
 	uint8_t *y, int ystride, uint8_t *cb, uint8_t *cr, int cstride) {
 	int same = p->sw == p->dw && p->sh == p->dh;
+	int w = p->dw;
+	uint8_t *rgb0 = p->planes, *rgb1 = p->planes + 3 * (size_t)w;
 	for (int oy = 0; oy < p->dh; oy += 2) {
 		uint8_t *y0 = y + (size_t)oy * ystride;
-		uint8_t *u = cb + (size_t)(oy / 2) * cstride;
-		uint8_t *v = cr + (size_t)(oy / 2) * cstride;
 		if (same) {
 			const uint8_t *a = src + (size_t)oy * stride;
-			yuv_rows(a, a + stride, 4, ro, go, bo, p->dw, y0, y0 + ystride, u, v);
+			planar(a, ro, go, bo, w, rgb0);
+			planar(a + stride, ro, go, bo, w, rgb1);
 		} else {
-			scaled_row(p, src, stride, ro, go, bo, oy, p->row0);
-			scaled_row(p, src, stride, ro, go, bo, oy + 1, p->row1);
-			yuv_rows(p->row0, p->row1, 3, 0, 1, 2, p->dw, y0, y0 + ystride, u, v);
+			scaled_row(p, src, stride, ro, go, bo, oy, rgb0);
+			scaled_row(p, src, stride, ro, go, bo, oy + 1, rgb1);
 		}
+		yuv_rows(rgb0, rgb1, w, y0, y0 + ystride, cb + (size_t)(oy / 2) * cstride, cr + (size_t)(oy / 2) * cstride);
 	}
 }
 

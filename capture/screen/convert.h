@@ -17,7 +17,7 @@ typedef struct {
 	int maxn;
 	// Scratch for one conversion at a time.
 	uint16_t *acc;         // 4*sw sums: the source rows of one output row added up
-	uint8_t *row0, *row1;  // 3*dw bytes each: two output rows in RGB
+	uint8_t *planes;       // 6*dw bytes: two output rows, each as R, G and B planes
 } plan;
 
 // plan_init prepares scaling sw x sh to dw x dh (dw and dh even). It returns
