@@ -40,6 +40,8 @@ type cameraSource struct {
 	free   []*camBuf // guarded by poolMu
 }
 
+var _ capture.Reporter = (*cameraSource)(nil)
+
 // camBuf is one frame buffer of the pool: the picture and the frame that
 // hands it out, whose Release puts it back.
 type camBuf struct {
