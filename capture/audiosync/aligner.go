@@ -30,11 +30,11 @@ const (
 // Guarantees: frame PTS are contiguous (frame k+1 starts exactly
 // frameSamples/rate after frame k, computed from an integer sample count);
 // the device's rate is measured against the arrival times and the resampling
-// ratio follows it, changing by at most 1600 ppm per second of output
-// (linearly, sample by sample), so the pitch never jumps; the lock error
-// (output PTS minus the estimated capture time of the input being read) is
-// pulled toward zero with a 2 s time constant. Gaps, stale bursts and
-// Reset follow the rules in the package documentation.
+// ratio follows it, gliding sample by sample (at most 1600 ppm per second of
+// output), so the pitch never steps; the lock error (output PTS minus the
+// estimated capture time of the input being read) is pulled toward zero
+// with a 2 s time constant. Gaps, stale bursts and Reset follow the rules in
+// the package documentation. Frames are recycled through Release.
 type Aligner struct {
 	mu      sync.Mutex
 	out     writer

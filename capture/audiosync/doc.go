@@ -18,8 +18,9 @@
 // rate (DriftPPM, reported after 3 s); the resampler reads input at that rate
 // plus a correction of the lock error (output PTS minus the estimated
 // capture time of the input being read) over a 2 s time constant, capped at
-// 0.5%. The ratio moves at most 1600 ppm per second of output, sample by
-// sample. Arrival jitter of tens of milliseconds averages out; points more
+// 0.5%. The ratio glides toward that target sample by sample (a 0.5 s
+// first-order approach, at most 1600 ppm per second of output), so the pitch
+// never steps. Arrival jitter of tens of milliseconds averages out; points more
 // than 40 ms off a trusted line are ignored unless they persist for 1 s, in
 // which case the line is re-anchored.
 //

@@ -2,6 +2,7 @@ package audiosync
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"studio/capture"
@@ -184,5 +185,38 @@ func TestSteadyStateAllocations(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Errorf("%.2f allocations per push, want 0", allocs)
+	}
+}
+
+// Reset with the same rate and channels restarts the drift estimate from
+// the old one: DriftPPM reads 0 until the new data suffices, and the lock
+// error stays within the first block's arrival jitter (no start-up
+// transient while the rate is learnt again).
+func TestResetKeepsDriftGuess(t *testing.T) {
+	out := capture.AudioProps{SampleRate: 48000, Channels: 2}
+	a := New(out, 1024)
+	s := newSink(out, 1024, false)
+	d := &device{rate: 48000, ch: 2, skew: 0.005, start: 1, jitter: 0.01, rng: rand.New(rand.NewPCG(9, 10)), signal: tone(440, 10000, 10000)}
+	feed(a, d, s, 20, 21, 0)
+	a.Reset()
+	if a.DriftPPM() != 0 {
+		t.Errorf("DriftPPM %.0f right after Reset, want 0", a.DriftPPM())
+	}
+	d.skip(48000 / 5) // reopened 200 ms later
+	worst := 0.0
+	for d.captureTime(float64(d.n)) < 31 {
+		smp, arr := d.read(960, 0)
+		s.add(a.Push(smp, 48000, 2, arr))
+		worst = max(worst, math.Abs(lockError(a, d)))
+	}
+	t.Logf("after Reset: worst lock error %.2f ms, DriftPPM %.0f, stats %+v", worst*1e3, a.DriftPPM(), a.Stats())
+	if worst > 0.015 {
+		t.Errorf("lock error reached %.1f ms after Reset, want within 15 ms", worst*1e3)
+	}
+	if math.Abs(a.DriftPPM()-5000) > 1000 {
+		t.Errorf("DriftPPM %.0f, want 5000±1000", a.DriftPPM())
+	}
+	if s.gaps != 0 {
+		t.Errorf("%d frames off the contiguous timeline", s.gaps)
 	}
 }

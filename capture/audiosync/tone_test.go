@@ -121,7 +121,8 @@ func TestToneHighFrequencies(t *testing.T) {
 		{"8k 44k1", 44100, 0, 8000, -60},
 		{"6k 48k +0.5%", 48000, 0.005, 6000, -60},
 		{"8k 48k -0.5%", 48000, -0.005, 8000, -60},
-		{"15k 44k1", 44100, 0, 15000, -40},
+		{"15k 44k1", 44100, 0, 15000, -60},
+		{"10k 96k", 96000, 0.003, 10000, -60},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, _, cs := toneRun{inRate: tc.inRate, inCh: 1, skew: tc.skew, out: capture.AudioProps{SampleRate: 48000, Channels: 1},
@@ -132,5 +133,34 @@ func TestToneHighFrequencies(t *testing.T) {
 				t.Errorf("residual %.1f dB, want below %.0f", db, tc.db)
 			}
 		})
+	}
+}
+
+// Going down in rate, tones above the output's Nyquist frequency must not
+// fold back into the band.
+func TestDownsamplingDoesNotAlias(t *testing.T) {
+	for _, tc := range []struct {
+		inRate, outRate int
+		freq, db        float64
+	}{
+		{48000, 44100, 23500, -60},
+		{96000, 48000, 30000, -60},
+		{96000, 44100, 40000, -60},
+	} {
+		out := capture.AudioProps{SampleRate: tc.outRate, Channels: 1}
+		a := New(out, 1024)
+		s := newSink(out, 1024, true)
+		d := &device{rate: tc.inRate, ch: 1, start: 1, signal: tone(tc.freq, 16000)}
+		feed(a, d, s, 20, 3, 0)
+		var sum float64
+		x := s.samples[0][tc.outRate:]
+		for _, v := range x {
+			sum += v * v
+		}
+		db := 10 * math.Log10(sum/float64(len(x))/(16000*16000/2))
+		t.Logf("%d Hz tone at %d Hz to %d Hz: %.1f dB", int(tc.freq), tc.inRate, tc.outRate, db)
+		if db > tc.db {
+			t.Errorf("%d Hz tone at %d Hz to %d Hz came through at %.1f dB, want below %.0f", int(tc.freq), tc.inRate, tc.outRate, db, tc.db)
+		}
 	}
 }
