@@ -6,6 +6,8 @@ import (
 	"image"
 	"image/color"
 	"math"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -183,6 +185,7 @@ func TestPacing(t *testing.T) {
 	}
 	prev := start
 	frameDur := time.Second / 30
+	skippedBefore := s.Status().Skipped
 	for {
 		f, err := s.Read(ctx)
 		if err != nil {
@@ -200,11 +203,14 @@ func TestPacing(t *testing.T) {
 			t.Errorf("frame %d has Seq %d", frames, seq)
 		}
 		// Slot times are computed from the slot number: one frame
-		// apart, to within the nanosecond of rounding.
-		if gap := pts - prev; gap < frameDur-time.Nanosecond || gap > frameDur+time.Nanosecond {
-			t.Logf("frame %d: PTS gap %v (skipped %d slots so far)", seq, gap, s.Status().Skipped)
+		// apart, or one more for each slot skipped, to within the
+		// nanosecond of rounding.
+		sk := s.Status().Skipped
+		want := time.Duration(1+sk-skippedBefore) * frameDur
+		if gap := pts - prev; gap < want-time.Nanosecond || gap > want+time.Nanosecond {
+			t.Errorf("frame %d: PTS %v after the previous one, want %v (%d slots skipped)", seq, gap, want, sk-skippedBefore)
 		}
-		prev = pts
+		prev, skippedBefore = pts, sk
 		frames++
 	}
 	skipped := s.Status().Skipped
@@ -294,6 +300,45 @@ func TestCloseAndCancel(t *testing.T) {
 	_ = f.Image.Y[len(f.Image.Y)-1]
 	f.Release()
 	f.Release()
+}
+
+// ourSegments counts the System V shared memory segments this process
+// created that still exist.
+func ourSegments(t *testing.T) int {
+	t.Helper()
+	b, err := os.ReadFile("/proc/sysvipc/shm")
+	if err != nil {
+		t.Skipf("no /proc/sysvipc/shm: %v", err)
+	}
+	pid := strconv.Itoa(os.Getpid())
+	n := 0
+	for _, line := range strings.Split(string(b), "\n")[1:] {
+		if f := strings.Fields(line); len(f) > 4 && f[4] == pid {
+			n++
+		}
+	}
+	return n
+}
+
+func TestCloseFreesSharedMemory(t *testing.T) {
+	x := screentest.StartXvfb(t, 640, 360)
+	before := ourSegments(t)
+	s, err := open(capture.NewClock(), capture.VideoProps{Width: 320, Height: 180, FPS: 30}, config{display: x.Display, unpaced: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := s.Read(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Release()
+	if n := ourSegments(t); n != before+1 {
+		t.Errorf("%d segments while open, want %d (one for the grab image)", n, before+1)
+	}
+	s.Close()
+	if n := ourSegments(t); n != before {
+		t.Errorf("%d segments after Close, want %d", n, before)
+	}
 }
 
 func TestDisplayLost(t *testing.T) {
