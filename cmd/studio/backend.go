@@ -11,10 +11,8 @@ import (
 	"time"
 
 	"studio/capture"
-	"studio/capture/failover"
 	"studio/capture/monitor"
 	"studio/capture/screen"
-	"studio/capture/synth"
 	"studio/capture/tap"
 	"studio/encode/aac"
 	"studio/encode/h264"
@@ -176,47 +174,6 @@ func (b *backend) open(s ui.Settings) (*sources, error) {
 	src.audio = tap.Audio(audio, src.levels.add)
 	src.audio.SetMuted(b.muted)
 	return src, nil
-}
-
-func (b *backend) openVideo(clock *capture.Clock, s ui.Settings) (*failover.VideoSource, error) {
-	props := capture.VideoProps{Width: s.Width, Height: s.Height, FPS: s.FPS}
-	if s.CameraID == ui.TestPatternID || s.CameraID == "" {
-		pat, err := synth.NewPattern(clock, props)
-		if err != nil {
-			return nil, err
-		}
-		return failover.Video(pat, clock, failover.Options[capture.VideoSource]{Device: "test pattern"}), nil
-	}
-	id := s.CameraID
-	if id == videoScreen {
-		return openScreen(clock, props, func(st capture.SourceStatus) {
-			b.deviceChanged(ui.DeviceLost{Camera: true, ID: id, Err: st.Err, Back: st.State == capture.SourceOK}, deviceNotice("screen", st))
-		})
-	}
-	return openCamera(clock, id, props, func(st capture.SourceStatus) {
-		b.deviceChanged(ui.DeviceLost{Camera: true, ID: id, Err: st.Err, Back: st.State == capture.SourceOK}, deviceNotice("camera", st))
-	})
-}
-
-func (b *backend) openAudio(clock *capture.Clock, s ui.Settings) (*failover.AudioSource, error) {
-	props := capture.AudioProps{SampleRate: 48000, Channels: 2}
-	var src capture.AudioSource
-	var err error
-	switch s.MicrophoneID {
-	case ui.TestToneID, "":
-		src, err = synth.NewTone(clock, props, 1000, 1024)
-	case ui.SilenceID:
-		src, err = synth.NewSilence(clock, props, 1024)
-	default:
-		id := s.MicrophoneID
-		return openMicrophone(clock, id, props, func(st capture.SourceStatus) {
-			b.deviceChanged(ui.DeviceLost{ID: id, Err: st.Err, Back: st.State == capture.SourceOK}, deviceNotice("microphone", st))
-		})
-	}
-	if err != nil {
-		return nil, err
-	}
-	return failover.Audio(src, clock, failover.Options[capture.AudioSource]{Device: s.MicrophoneID}), nil
 }
 
 // drain reads and drops frames so that the taps keep the preview going

@@ -8,6 +8,7 @@ import (
 	"studio/capture/device"
 	"studio/capture/failover"
 	"studio/capture/monitor"
+	"studio/capture/synth"
 	"studio/ui"
 )
 
@@ -29,6 +30,48 @@ func sourcesOf(devs []capture.Device) []ui.Source {
 		out[i] = ui.Source{ID: d.ID, Name: d.Name}
 	}
 	return out
+}
+
+// openVideo opens the window's video source, with failover.
+func (b *backend) openVideo(clock *capture.Clock, s ui.Settings) (*failover.VideoSource, error) {
+	props := capture.VideoProps{Width: s.Width, Height: s.Height, FPS: s.FPS}
+	if s.CameraID == ui.TestPatternID || s.CameraID == "" {
+		pat, err := synth.NewPattern(clock, props)
+		if err != nil {
+			return nil, err
+		}
+		return failover.Video(pat, clock, failover.Options[capture.VideoSource]{Device: "test pattern"}), nil
+	}
+	id := s.CameraID
+	if id == videoScreen {
+		return openScreen(clock, props, func(st capture.SourceStatus) {
+			b.deviceChanged(ui.DeviceLost{Camera: true, ID: id, Err: st.Err, Back: st.State == capture.SourceOK}, deviceNotice("screen", st))
+		})
+	}
+	return openCamera(clock, id, props, func(st capture.SourceStatus) {
+		b.deviceChanged(ui.DeviceLost{Camera: true, ID: id, Err: st.Err, Back: st.State == capture.SourceOK}, deviceNotice("camera", st))
+	})
+}
+
+func (b *backend) openAudio(clock *capture.Clock, s ui.Settings) (*failover.AudioSource, error) {
+	props := capture.AudioProps{SampleRate: 48000, Channels: 2}
+	var src capture.AudioSource
+	var err error
+	switch s.MicrophoneID {
+	case ui.TestToneID, "":
+		src, err = synth.NewTone(clock, props, 1000, 1024)
+	case ui.SilenceID:
+		src, err = synth.NewSilence(clock, props, 1024)
+	default:
+		id := s.MicrophoneID
+		return openMicrophone(clock, id, props, func(st capture.SourceStatus) {
+			b.deviceChanged(ui.DeviceLost{ID: id, Err: st.Err, Back: st.State == capture.SourceOK}, deviceNotice("microphone", st))
+		})
+	}
+	if err != nil {
+		return nil, err
+	}
+	return failover.Audio(src, clock, failover.Options[capture.AudioSource]{Device: s.MicrophoneID}), nil
 }
 
 // openCamera opens a camera for the window, with failover: losing it puts
