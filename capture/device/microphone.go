@@ -4,281 +4,250 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
+	"log/slog"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
-	"github.com/pion/mediadevices/pkg/driver"
-	"github.com/pion/mediadevices/pkg/io/audio"
-	"github.com/pion/mediadevices/pkg/prop"
-	"github.com/pion/mediadevices/pkg/wave"
-
 	"studio/capture"
+	"studio/capture/alsa"
+	"studio/capture/audiosync"
 )
 
-// MicRate is the only sample rate the microphone driver (miniaudio through
-// malgo) captures at.
-const MicRate = 48000
+const (
+	// micFrameSamples is the size of the frames a microphone returns, per
+	// channel: one AAC frame.
+	micFrameSamples = 1024
+	// micReadTimeout bounds one read from the device; the capture
+	// goroutine looks at Close between reads.
+	micReadTimeout = 200 * time.Millisecond
+	// micLostAfter is how long the device may deliver nothing before it
+	// counts as lost.
+	micLostAfter = time.Second
+	// micBacklog is how much audio waits for a slow reader before the
+	// oldest frame is dropped.
+	micBacklog = 500 * time.Millisecond
+	// micCloseBound is how long Close waits for the device to close, and
+	// OpenMicrophone for it to open, before giving up on it.
+	micCloseBound = time.Second
+	// micOpenBound bounds opening: a sound server that accepts the
+	// connection but never answers must not hang the caller.
+	micOpenBound = 5 * time.Second
+)
 
-// micLatency is the driver period asked for: one chunk every 20 ms.
-const micLatency = 20 * time.Millisecond
+// errNoAudio is why a device that stopped delivering is lost: it wraps
+// alsa.ErrTimeout.
+var errNoAudio = fmt.Errorf("no audio for %v: %w", micLostAfter, alsa.ErrTimeout)
 
-// micBacklog is how many chunks (about 20 ms each) wait for a slow reader
-// before the oldest is dropped.
-const micBacklog = 32
+// leakedBackends counts capture goroutines left behind because their
+// audio backend did not close (or open) in time; tests check leaks
+// against it.
+var leakedBackends atomic.Int64
 
-// micResync is how far the sample-counted PTS may fall behind the clock
-// before it is moved forward to it.
-const micResync = 50 * time.Millisecond
-
-// closeGrace is how long Close waits for the capture goroutine to notice it
-// on its own (it does at the next chunk, every 20 ms) before it closes the
-// driver under it. See micSource.Close.
-const closeGrace = 500 * time.Millisecond
-
-// OpenMicrophone opens the microphone id ("" for the default one; an ID or a
-// name otherwise) and returns a source of interleaved 16-bit PCM at
-// props.SampleRate, which must be 48000, with props.Channels (1 or 2).
+// OpenMicrophone opens the microphone id through ALSA and returns a source
+// of frames in props' format (props.SampleRate Hz, props.Channels 1 or 2,
+// 1024 samples per channel), stamped on clock.
 //
-// The driver is always opened with explicit constraints (48 kHz, the channel
-// count, 16-bit integer, interleaved): with no sound card, miniaudio falls
-// back to a null device, and an unconstrained open then panics on the first
-// read. Frame sizes follow the driver's period (about 20 ms). Each frame's PTS
-// is the capture time of its first sample: the clock when the first chunk
-// arrived minus its duration, then counted in samples (so consecutive frames
-// are exactly contiguous and PTS never goes back), moved forward to the clock
-// when the clock runs more than 50 ms ahead (audio was lost). A reader more than about 640 ms behind loses the oldest audio.
+// id "" is ALSA's "default" device (the PulseAudio or PipeWire default
+// source on a desktop); otherwise it is an ALSA PCM name ("pulse",
+// "plughw:CARD=C615,DEV=0") or the name Microphones lists for one. The
+// device is opened at whatever rate and channel count it offers nearest
+// props; one goroutine, owned by the source and stopped by Close, reads it
+// and converts each block through an audiosync.Aligner, so frames are
+// contiguous on the media clock with the device's clock drift absorbed.
+// A reader more than about 0.5 s behind loses the oldest frames.
 //
-// A missing microphone gives an error wrapping capture.ErrNoDevice.
+// When the device fails, or delivers nothing for 1 s, Read returns the
+// frames still queued and then, for good, an error wrapping alsa.ErrLost or
+// alsa.ErrTimeout; the source does not reopen the device (capture/failover
+// does). Status reports it lost from then on. Close returns within about
+// 1 s, whatever the device does.
+//
+// A device that does not exist gives an error wrapping capture.ErrNoDevice.
 func OpenMicrophone(clock *capture.Clock, id string, props capture.AudioProps) (capture.AudioSource, error) {
 	if clock == nil {
 		return nil, errors.New("device: microphone: nil clock")
 	}
-	if props.SampleRate != MicRate {
-		return nil, fmt.Errorf("device: microphone: sample rate %d Hz: only %d Hz is supported", props.SampleRate, MicRate)
+	if props.SampleRate < 8000 || props.SampleRate > 192000 {
+		return nil, fmt.Errorf("device: microphone: sample rate %d Hz: use 8000 to 192000", props.SampleRate)
 	}
 	if props.Channels < 1 || props.Channels > 2 {
 		return nil, fmt.Errorf("device: microphone: %d channels: use 1 or 2", props.Channels)
 	}
-	e, err := find(driver.Microphone, capture.Microphone, id)
-	if err != nil {
-		return nil, err
-	}
-	rec, ok := e.d.(driver.AudioRecorder)
-	if !ok {
-		return nil, fmt.Errorf("device: microphone %s is not an audio recorder: %w", e.dev.Name, capture.ErrNoDevice)
-	}
-	if err := e.d.Open(); err != nil {
-		return nil, fmt.Errorf("device: open microphone %s: %w", e.dev.Name, err)
-	}
-	r, err := rec.AudioRecord(prop.Media{Audio: prop.Audio{
-		ChannelCount:  props.Channels,
-		SampleRate:    props.SampleRate,
-		SampleSize:    2,
-		IsFloat:       false,
-		IsInterleaved: true,
-		Latency:       micLatency,
-	}})
-	if err != nil {
-		_ = e.d.Close()
-		return nil, fmt.Errorf("device: start microphone %s: %w", e.dev.Name, err)
-	}
+	name, desc := resolveMicrophone(id)
 	m := &micSource{
-		clock:  clock,
-		props:  props,
-		name:   e.dev.Name,
-		drv:    e.d,
-		frames: make(chan *capture.AudioFrame, micBacklog),
-		done:   make(chan struct{}),
-		exited: make(chan struct{}),
+		clock:   clock,
+		props:   props,
+		name:    desc,
+		aligner: audiosync.New(props, micFrameSamples),
+		frames:  make(chan *capture.AudioFrame, backlogFrames(props)),
+		opened:  make(chan error, 1),
+		done:    make(chan struct{}),
+		failed:  make(chan struct{}),
+		exited:  make(chan struct{}),
 	}
-	go m.pump(r)
-	return m, nil
+	m.status = capture.SourceStatus{State: capture.SourceOK, Device: desc, Since: clock.Now()}
+	go m.run(alsa.Config{Name: name, Rate: props.SampleRate, Channels: props.Channels})
+	select {
+	case err := <-m.opened:
+		if err == nil {
+			return m, nil
+		}
+		<-m.exited
+		if errors.Is(err, alsa.ErrNoDevice) {
+			return nil, fmt.Errorf("device: microphone %q: %w: %w", name, capture.ErrNoDevice, err)
+		}
+		return nil, fmt.Errorf("device: open microphone %q: %w", name, err)
+	case <-time.After(micOpenBound):
+		close(m.done) // the goroutine closes the device if the open ever ends
+		m.leak("open", micOpenBound)
+		return nil, fmt.Errorf("device: open microphone %q: no answer within %v: %w", name, micOpenBound, alsa.ErrTimeout)
+	}
 }
 
-// micSource is a capture.AudioSource reading a microphone driver on its own
-// goroutine (started by OpenMicrophone, stopped by Close).
+// backlogFrames is how many frames make micBacklog of audio.
+func backlogFrames(p capture.AudioProps) int {
+	return max(2, int(micBacklog.Seconds()*float64(p.SampleRate)+micFrameSamples-1)/micFrameSamples)
+}
+
+// resolveMicrophone maps an id to an ALSA PCM name and a readable name:
+// "" is "default", a name that Microphones lists (case-insensitively) is
+// its device, anything else is taken as an ALSA PCM name.
+func resolveMicrophone(id string) (name, desc string) {
+	name = id
+	if name == "" {
+		name = alsa.DefaultName
+	}
+	mics, _ := Microphones()
+	for _, d := range mics {
+		if d.ID == name {
+			return d.ID, d.Name
+		}
+	}
+	for _, d := range mics {
+		if strings.EqualFold(d.Name, id) {
+			return d.ID, d.Name
+		}
+	}
+	return name, name
+}
+
+// micSource is the capture.AudioSource that OpenMicrophone returns.
 type micSource struct {
-	clock *capture.Clock
-	props capture.AudioProps
-	name  string
-	drv   driver.Driver
+	clock   *capture.Clock
+	props   capture.AudioProps
+	name    string // readable, for messages and Status
+	aligner *audiosync.Aligner
 
-	frames chan *capture.AudioFrame
-	done   chan struct{} // closed by Close
-	exited chan struct{} // closed when pump returns
-	err    error         // why pump stopped; written before exited is closed
+	frames chan *capture.AudioFrame // the backlog; run sends, Read receives
+	opened chan error               // run's open result
+	done   chan struct{}            // closed by Close (or a timed-out open)
+	failed chan struct{}            // closed by fail
+	exited chan struct{}            // closed when run returns
 
-	closeOnce    sync.Once
-	closeDrvOnce sync.Once
-	closeDrvErr  error
+	lastData atomic.Int64 // clock time of the last block from the device
 
-	// Owned by pump.
-	started bool
-	first   time.Duration // PTS of sample 0 of the timeline
-	samples int64         // samples per channel captured since first
-
-	poolMu sync.Mutex
-	free   []*micBuf
-}
-
-type micBuf struct {
-	samples []int16
-	frame   capture.AudioFrame
-	rel     func()
+	mu        sync.Mutex
+	status    capture.SourceStatus // guarded by mu
+	err       error                // why the device is lost; guarded by mu
+	closeOnce sync.Once
+	closeErr  error // the device's close error; written before exited is closed
 }
 
 func (m *micSource) Props() capture.AudioProps { return m.props }
 
-// closeDriver closes the driver once, from whichever goroutine gets there
-// first.
-func (m *micSource) closeDriver() error {
-	m.closeDrvOnce.Do(func() { m.closeDrvErr = m.drv.Close() })
-	return m.closeDrvErr
+// Status reports the device's name and drift, and whether it is lost.
+func (m *micSource) Status() capture.SourceStatus {
+	m.mu.Lock()
+	s := m.status
+	m.mu.Unlock()
+	s.DriftPPM = m.aligner.DriftPPM()
+	return s
 }
 
-// pump reads the driver until it fails or the source is closed. It closes the
-// driver itself when it sees Close: the driver's reader is not safe against
-// a concurrent Close (it may block forever on a channel Close sets to nil),
-// so Close leaves that to pump whenever chunks are still arriving.
-func (m *micSource) pump(r audio.Reader) {
-	defer close(m.exited)
-	for {
-		chunk, release, err := r.Read()
-		select {
-		case <-m.done:
-			if release != nil {
-				release()
-			}
-			_ = m.closeDriver()
-			return
-		default:
-		}
-		if err != nil {
-			m.err = err
-			return
-		}
-		now := m.clock.Now()
-		b, err := m.convert(chunk)
-		if release != nil {
-			release()
-		}
-		if err != nil {
-			m.err = err
-			return
-		}
-		if b == nil {
-			continue
-		}
-		n := int64(len(b.samples) / m.props.Channels)
-		measured := now - m.duration(n)
-		pts := m.first + m.duration(m.samples)
-		// Resync only forwards (audio was lost): going back would
-		// overlap frames already sent.
-		if !m.started || measured-pts > micResync {
-			m.started = true
-			m.first, m.samples, pts = measured, 0, measured
-		}
-		m.samples += n
-		b.frame = *capture.NewAudioFrame(b.samples, m.props.SampleRate, m.props.Channels, pts, b.rel)
-		select {
-		case m.frames <- &b.frame:
-		default:
-			select {
-			case old := <-m.frames:
-				old.Release()
-			default:
-			}
-			m.frames <- &b.frame
-		}
+// fail marks the device lost with err (the first failure wins).
+func (m *micSource) fail(err error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.err != nil {
+		return
 	}
+	m.err = fmt.Errorf("device: microphone %s: %w", m.name, err)
+	m.status.State, m.status.Err, m.status.Since = capture.SourceLost, m.err, m.clock.Now()
+	close(m.failed)
 }
 
-func (m *micSource) duration(samples int64) time.Duration {
-	return time.Duration(samples * int64(time.Second) / int64(m.props.SampleRate))
+func (m *micSource) lostErr() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.err
 }
 
-// convert copies a driver chunk into a pooled buffer of int16 samples. It
-// returns nil for an empty chunk.
-func (m *micSource) convert(chunk wave.Audio) (*micBuf, error) {
-	switch a := chunk.(type) {
-	case *wave.Int16Interleaved:
-		if len(a.Data) == 0 {
-			return nil, nil
-		}
-		if len(a.Data)%m.props.Channels != 0 {
-			return nil, fmt.Errorf("device: microphone %s: chunk of %d samples for %d channels", m.name, len(a.Data), m.props.Channels)
-		}
-		b := m.get(len(a.Data))
-		copy(b.samples, a.Data)
-		return b, nil
-	case *wave.Float32Interleaved:
-		if len(a.Data) == 0 {
-			return nil, nil
-		}
-		if len(a.Data)%m.props.Channels != 0 {
-			return nil, fmt.Errorf("device: microphone %s: chunk of %d samples for %d channels", m.name, len(a.Data), m.props.Channels)
-		}
-		b := m.get(len(a.Data))
-		for i, v := range a.Data {
-			b.samples[i] = int16(math.Round(float64(max(-1, min(1, v))) * 32767))
-		}
-		return b, nil
-	case nil:
-		return nil, nil
-	}
-	return nil, fmt.Errorf("device: microphone %s: unsupported sample format %T", m.name, chunk)
-}
-
-// Read returns the next block of samples. It returns ctx.Err() when ctx
-// ends, capture.ErrClosed after Close, and an error wrapping the driver's
-// when the microphone stops delivering.
-func (m *micSource) Read(ctx context.Context) (*capture.AudioFrame, error) {
+func (m *micSource) closed() bool {
 	select {
 	case <-m.done:
-		return nil, capture.ErrClosed
+		return true
 	default:
+		return false
+	}
+}
+
+// Read returns the next frame. It returns ctx.Err() when ctx ends,
+// capture.ErrClosed after Close, and, once the queued frames are read, the
+// device's failure (see OpenMicrophone).
+func (m *micSource) Read(ctx context.Context) (*capture.AudioFrame, error) {
+	if m.closed() {
+		return nil, capture.ErrClosed
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	select {
-	case f := <-m.frames:
-		return f, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case <-m.done:
-		return nil, capture.ErrClosed
-	case <-m.exited:
-		select {
-		case <-m.done: // closed while reading: that is not a failure
-			return nil, capture.ErrClosed
-		default:
-		}
+	for {
+		// A device stuck inside its backend cannot say so: the reader
+		// notices the silence itself.
+		last := time.Duration(m.lastData.Load())
+		wait := time.NewTimer(max(0, last+micLostAfter-m.clock.Now()))
 		select {
 		case f := <-m.frames:
+			wait.Stop()
 			return f, nil
-		default:
+		case <-ctx.Done():
+			wait.Stop()
+			return nil, ctx.Err()
+		case <-m.done:
+			wait.Stop()
+			return nil, capture.ErrClosed
+		case <-m.failed:
+			wait.Stop()
+			select {
+			case f := <-m.frames:
+				return f, nil
+			default:
+			}
+			return nil, m.lostErr()
+		case <-wait.C:
+			if time.Duration(m.lastData.Load()) == last {
+				m.fail(errNoAudio)
+			}
 		}
-		return nil, fmt.Errorf("device: microphone %s stopped: %w", m.name, m.err)
 	}
 }
 
-// Close stops the microphone and waits for its goroutine. The goroutine
-// closes the driver when the next chunk arrives; if none comes within
-// closeGrace (the device died), Close closes the driver itself, which wakes
-// the goroutine. Safe to call more than once.
+// Close stops the capture goroutine, which closes the device, and waits
+// for it at most about 1 s: a backend that does not close in time is left
+// behind (its goroutine with it), and one line says so on slog.Default().
+// Safe to call more than once and from any goroutine.
 func (m *micSource) Close() error {
 	m.closeOnce.Do(func() {
 		close(m.done)
-		t := time.NewTimer(closeGrace)
+		t := time.NewTimer(micCloseBound)
+		defer t.Stop()
 		select {
 		case <-m.exited:
-			t.Stop()
 		case <-t.C:
+			m.leak("close", micCloseBound)
 		}
-		_ = m.closeDriver()
-		<-m.exited
 		for {
 			select {
 			case f := <-m.frames:
@@ -289,33 +258,18 @@ func (m *micSource) Close() error {
 			break
 		}
 	})
-	if err := m.closeDriver(); err != nil {
-		return fmt.Errorf("device: close microphone %s: %w", m.name, err)
+	select {
+	case <-m.exited:
+		if m.closeErr != nil {
+			return fmt.Errorf("device: close microphone %s: %w", m.name, m.closeErr)
+		}
+	default:
 	}
 	return nil
 }
 
-func (m *micSource) get(n int) *micBuf {
-	m.poolMu.Lock()
-	for i := len(m.free) - 1; i >= 0; i-- {
-		if b := m.free[i]; cap(b.samples) >= n {
-			m.free[i] = m.free[len(m.free)-1]
-			m.free = m.free[:len(m.free)-1]
-			m.poolMu.Unlock()
-			b.samples = b.samples[:n]
-			return b
-		}
-	}
-	m.poolMu.Unlock()
-	b := &micBuf{samples: make([]int16, n)}
-	b.rel = func() { m.put(b) }
-	return b
-}
-
-func (m *micSource) put(b *micBuf) {
-	m.poolMu.Lock()
-	if len(m.free) < 2*micBacklog {
-		m.free = append(m.free, b)
-	}
-	m.poolMu.Unlock()
+// leak records a capture goroutine left inside its audio backend.
+func (m *micSource) leak(what string, after time.Duration) {
+	leakedBackends.Add(1)
+	slog.Default().Warn(fmt.Sprintf("microphone %s: audio backend did not %s within %v; leaving it", m.name, what, after))
 }
