@@ -51,6 +51,7 @@ func (m *micSource) run(cfg alsa.Config) {
 	if ch > 2 {
 		stereo = make([]int16, dev.BufferFrames()*2)
 	}
+	m.dropStale(dev, buf)
 	var out []*capture.AudioFrame
 	for !m.closed() {
 		n, err := dev.Read(buf, micReadTimeout)
@@ -79,6 +80,26 @@ func (m *micSource) run(cfg alsa.Config) {
 			m.enqueue(f)
 		}
 		clear(out)
+	}
+}
+
+// dropStale reads and drops the audio that was waiting when the device
+// started: the first block and whatever is right behind it. A sound server
+// hands its whole buffer over at once when a stream starts (PulseAudio:
+// over 100 ms), so this audio arrives later than it was captured by more
+// than its duration, and the aligner would see the device run ahead and
+// spend seconds pulling it back by resampling (a pitch shift). The
+// timeline starts with the first audio read after it. A device that always
+// has audio ready stops the dropping after staleReads reads.
+func (m *micSource) dropStale(dev pcm, buf []int16) {
+	const staleReads = 8
+	if _, err := dev.Read(buf, micReadTimeout); err != nil {
+		return // the read loop sees the failure or the silence again
+	}
+	for range staleReads {
+		if n, err := dev.Read(buf, 0); err != nil || n == 0 {
+			return
+		}
 	}
 }
 

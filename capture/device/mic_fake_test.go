@@ -20,6 +20,7 @@ import (
 // with hangClose in Close, ignoring every timeout, like a backend
 // deadlocked inside its library, until release is closed.
 type fakePCM struct {
+	burst     int // frames of old audio ready at once on the first read
 	goodReads int
 	hangClose bool
 	release   chan struct{}
@@ -41,6 +42,14 @@ func (p *fakePCM) Read(buf []int16, timeout time.Duration) (int, error) {
 	if hang {
 		<-p.release
 		return 0, alsa.ErrLost
+	}
+	if p.reads == 1 && p.burst > 0 {
+		clear(buf[:p.burst])
+		p.n += p.burst
+		return p.burst, nil
+	}
+	if timeout < 10*time.Millisecond {
+		return 0, alsa.ErrTimeout // the next block is not due yet
 	}
 	tick := time.NewTimer(10 * time.Millisecond) // the device's pace
 	defer tick.Stop()
@@ -175,5 +184,34 @@ func TestMicrophoneOpenFails(t *testing.T) {
 	openPCM = func(alsa.Config) (pcm, error) { return nil, alsa.ErrNoDevice }
 	if _, err := OpenMicrophone(capture.NewClock(), "x", encoderFormat); !errors.Is(err, capture.ErrNoDevice) {
 		t.Errorf("open error %v, want capture.ErrNoDevice", err)
+	}
+}
+
+// TestMicrophoneDropsStartBurst: audio that waited in the device before it
+// started (here 40 ms, handed over at once) is dropped, so the timeline
+// starts with audio captured after the open, not before it.
+func TestMicrophoneDropsStartBurst(t *testing.T) {
+	dev := &fakePCM{burst: 1764, release: make(chan struct{})}
+	useFake(t, dev)
+	clock := capture.NewClock()
+	opened := clock.Now()
+	src, err := OpenMicrophone(clock, "fake", encoderFormat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		_ = src.Close()
+		close(dev.release)
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	f, err := src.Read(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Release()
+	t.Logf("opened at %v, first frame at %v", opened, f.PTS)
+	if f.PTS < opened {
+		t.Errorf("first frame at %v, before the open at %v: the start burst was kept", f.PTS, opened)
 	}
 }
