@@ -27,7 +27,8 @@ type fakePCM struct {
 
 	mu    sync.Mutex
 	reads int
-	n     int // samples delivered
+	n     int       // samples delivered
+	start time.Time // when the first paced block began
 }
 
 func (p *fakePCM) Rate() int         { return 44100 }
@@ -48,10 +49,15 @@ func (p *fakePCM) Read(buf []int16, timeout time.Duration) (int, error) {
 		p.n += p.burst
 		return p.burst, nil
 	}
-	if timeout < 10*time.Millisecond {
+	if timeout == 0 {
 		return 0, alsa.ErrTimeout // the next block is not due yet
 	}
-	tick := time.NewTimer(10 * time.Millisecond) // the device's pace
+	if p.start.IsZero() {
+		p.start = time.Now()
+	}
+	// The device's clock: block k is ready at start + (k+1)·10 ms.
+	due := p.start.Add(time.Duration(p.n-p.burst+441) * time.Second / 44100)
+	tick := time.NewTimer(time.Until(due))
 	defer tick.Stop()
 	select {
 	case <-tick.C:

@@ -31,6 +31,11 @@ const (
 	// micCloseBound is how long Close waits for the device to close, and
 	// OpenMicrophone for it to open, before giving up on it.
 	micCloseBound = time.Second
+	// micPeriods is the device buffer, in 20 ms periods. A capture buffer
+	// adds no latency (each period is read as soon as it is ready); it is
+	// the slack the capture goroutine has when the machine is busy before
+	// audio is lost to an overrun.
+	micPeriods = 8
 	// micOpenBound bounds opening: a sound server that accepts the
 	// connection but never answers must not hang the caller.
 	micOpenBound = 5 * time.Second
@@ -88,7 +93,7 @@ func OpenMicrophone(clock *capture.Clock, id string, props capture.AudioProps) (
 		exited:  make(chan struct{}),
 	}
 	m.status = capture.SourceStatus{State: capture.SourceOK, Device: desc, Since: clock.Now()}
-	go m.run(alsa.Config{Name: name, Rate: props.SampleRate, Channels: props.Channels})
+	go m.run(alsa.Config{Name: name, Rate: props.SampleRate, Channels: props.Channels, Periods: micPeriods})
 	select {
 	case err := <-m.opened:
 		if err == nil {
