@@ -150,6 +150,9 @@ type Session struct {
 	header        chan encode.StreamInfo // receives the stream header once
 	done          chan struct{}
 	encodersDone  sync.WaitGroup
+	encodersEnded chan struct{} // closed when both encode loops have returned
+	lastVideo     atomic.Int64  // PTS of the last video packet read, in ns
+	endAt         atomic.Int64  // once Stop is called: PTS+1 (ns) at which both tracks end
 	loops         sync.WaitGroup
 	muxDone       chan struct{}
 	sendDone      chan struct{}
@@ -197,17 +200,18 @@ func Start(cfg Config) (*Session, error) {
 	}
 	cfg.Reconnect = cfg.Reconnect.withDefaults()
 	s := &Session{
-		retryNow:   make(chan struct{}, 1),
-		recCmd:     make(chan recRequest),
-		connectReq: make(chan *streamRun),
-		cfg:        cfg,
-		log:        cfg.Logger,
-		in:         make(chan *encode.Packet, 64),
-		header:     make(chan encode.StreamInfo, 1),
-		done:       make(chan struct{}),
-		muxDone:    make(chan struct{}),
-		sendDone:   make(chan struct{}),
-		started:    time.Now(),
+		retryNow:      make(chan struct{}, 1),
+		recCmd:        make(chan recRequest),
+		connectReq:    make(chan *streamRun),
+		cfg:           cfg,
+		log:           cfg.Logger,
+		in:            make(chan *encode.Packet, 64),
+		header:        make(chan encode.StreamInfo, 1),
+		done:          make(chan struct{}),
+		muxDone:       make(chan struct{}),
+		encodersEnded: make(chan struct{}),
+		sendDone:      make(chan struct{}),
+		started:       time.Now(),
 	}
 	s.stopCtx, s.requestStop = context.WithCancel(context.Background())
 	s.capture, s.stopCapture = context.WithCancel(context.Background())
@@ -233,6 +237,7 @@ func Start(cfg Config) (*Session, error) {
 	go s.statsLoop()
 	go func() {
 		s.encodersDone.Wait()
+		close(s.encodersEnded)
 		close(s.in)
 		s.loops.Done()
 	}()
@@ -265,7 +270,7 @@ func (s *Session) Stop(ctx context.Context) error {
 		}
 	}
 	s.requestStop()
-	s.stopCapture()
+	s.finishCapture(ctx)
 	select {
 	case <-s.done:
 	case <-ctx.Done():
@@ -273,6 +278,26 @@ func (s *Session) Stop(ctx context.Context) error {
 		<-s.done
 	}
 	return s.Err()
+}
+
+// endDrain bounds how long Stop lets the encoders run on so that both
+// tracks end at the same media time.
+const endDrain = 500 * time.Millisecond
+
+// finishCapture ends capture so that audio and video end together: both
+// encoders go on until their packets reach the last video frame read (audio
+// runs behind by its capture and encoder delay), at most endDrain or until
+// ctx ends.
+func (s *Session) finishCapture(ctx context.Context) {
+	s.endAt.CompareAndSwap(0, s.lastVideo.Load()+1)
+	t := time.NewTimer(endDrain)
+	defer t.Stop()
+	select {
+	case <-s.encodersEnded:
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	s.stopCapture()
 }
 
 // Done is closed when the session has ended and released everything.
@@ -372,6 +397,13 @@ func (s *Session) encodeLoop(read func(context.Context) (*encode.Packet, error),
 			p.Release()
 			return
 		}
+		if end := s.endAt.Load(); end != 0 && int64(p.PTS) >= end {
+			p.Release()
+			return
+		}
+		if p.Kind == encode.Video {
+			s.lastVideo.Store(int64(p.PTS))
+		}
 		s.in <- p
 	}
 }
@@ -387,6 +419,7 @@ func (s *Session) muxLoop() {
 		pending []*encode.Packet
 		info    encode.StreamInfo
 		haveHdr bool
+		start   time.Duration // DTS of the first video packet
 		rec     = recording{pub: s.cfg.Record}
 	)
 	defer func() {
@@ -421,13 +454,29 @@ func (s *Session) muxLoop() {
 					s.recordFailed(&rec, err)
 				}
 			}
+			// The keyframe first, then the audio that waited for it
+			// (what is older than it is dropped).
+			start = p.DTS
+			s.muxFrom(&rec, p, start)
 			for _, a := range pending {
-				s.mux(&rec, a)
+				s.muxFrom(&rec, a, start)
 			}
 			pending = nil
+			continue
 		}
-		s.mux(&rec, p)
+		s.muxFrom(&rec, p, start)
 	}
+}
+
+// muxFrom muxes p unless it is audio from before start, the first video
+// frame: the stream begins with its keyframe, and no packet goes out with
+// a timestamp lower than one already sent.
+func (s *Session) muxFrom(rec *recording, p *encode.Packet, start time.Duration) {
+	if p.Kind == encode.Audio && p.DTS < start {
+		p.Release()
+		return
+	}
+	s.mux(rec, p)
 }
 
 // recording is the mux goroutine's local recording.

@@ -16,7 +16,7 @@ import (
 )
 
 // Source names for -video and -audio. A device source may name one device
-// after a colon ("camera:video2", "mic:6e756c6c"); without it, the first one
+// after a colon ("camera:video2", "mic:plughw:CARD=C615,DEV=0"); without it, the first one
 // -list-devices shows is used.
 const (
 	videoCamera = "camera"

@@ -198,6 +198,7 @@ func TestMicDriftAbsorbed(t *testing.T) {
 				t.Fatalf("exit %d", code)
 			}
 			want := (tc.skew - 1) * 1e6
+			t.Logf("audio_drift_ppm %v (the microphone runs at %v× real time)", stats.last().AudioDriftPPM, tc.skew)
 			if got := stats.last().AudioDriftPPM; math.Abs(got-want) > 1000 {
 				t.Errorf("audio_drift_ppm %v, want %v ± 1000", got, want)
 			}

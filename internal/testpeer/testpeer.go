@@ -1,6 +1,8 @@
 // Package testpeer starts real RTMP servers that nobody on this project wrote
 // (nginx with its RTMP module, and ffmpeg's one-shot RTMP listener) on
-// 127.0.0.1 for tests, and checks recordings with ffprobe and ffmpeg.
+// 127.0.0.1 for tests, and checks recordings with ffprobe and ffmpeg. It
+// also drives the pulse-mic peer (a private PulseAudio daemon whose default
+// source is a tone) and analyses a recorded tone for discontinuities.
 //
 // Every server is stopped by t.Cleanup. When a tool is missing, the test is
 // skipped on a developer machine and fails under CI (CI is set), so that a
