@@ -113,12 +113,6 @@ type status struct {
 	dev any // the device delivering now, nil while lost
 }
 
-func (st *status) get() capture.SourceStatus {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	return st.s
-}
-
 // set changes the state and the device delivering (nil while lost), and
 // returns the new status.
 func (st *status) set(state capture.SourceState, err error, now time.Duration, dev any) capture.SourceStatus {
