@@ -35,7 +35,8 @@ func Audio(src capture.AudioSource, clock *capture.Clock, opts Options[capture.A
 func newAudio(src capture.AudioSource, clock *capture.Clock, opts Options[capture.AudioSource], unpaced bool) *AudioSource {
 	opts.defaults()
 	p := src.Props()
-	a := &AudioSource{src: src, clock: clock, opts: opts, unpaced: unpaced, props: p, done: make(chan struct{})}
+	a := &AudioSource{src: src, clock: clock, opts: opts, unpaced: unpaced, props: p, done: make(chan struct{}),
+		pace: capture.NewPacer(clock)}
 	a.st.s.Device = opts.Device
 	a.st.set(capture.SourceOK, nil, clock.Now(), src)
 	return a
@@ -62,7 +63,7 @@ type AudioSource struct {
 	count   int64         // samples per channel returned since base
 	pending *capture.AudioFrame
 	zeros   []int16
-	timer   *time.Timer
+	pace    *capture.Pacer
 
 	done      chan struct{}
 	closeOnce sync.Once
@@ -180,7 +181,7 @@ func (a *AudioSource) silence(ctx context.Context, until time.Duration) (*captur
 	n := int64((until - a.end) * time.Duration(a.props.SampleRate) / time.Second)
 	n = max(1, min(n, silenceSamples))
 	if !a.unpaced {
-		if err := a.waitUntil(ctx, a.end); err != nil {
+		if err := a.pace.WaitUntil(ctx, a.end); err != nil {
 			return nil, err
 		}
 	}
@@ -212,33 +213,12 @@ func samplesDur(n int64, rate int) time.Duration {
 	return time.Duration(q)*time.Second + time.Duration(r*int64(time.Second)/int64(rate))
 }
 
-func (a *AudioSource) waitUntil(ctx context.Context, due time.Duration) error {
-	d := due - a.clock.Now()
-	if d <= 0 {
-		return nil
-	}
-	if a.timer == nil {
-		a.timer = time.NewTimer(d)
-	} else {
-		a.timer.Reset(d)
-	}
-	select {
-	case <-a.timer.C:
-		return nil
-	case <-ctx.Done():
-		a.timer.Stop()
-		return ctx.Err()
-	case <-a.done:
-		a.timer.Stop()
-		return capture.ErrClosed
-	}
-}
-
 // Close stops the device (bounded) and the reopening.
 func (a *AudioSource) Close() error {
 	var err error
 	a.closeOnce.Do(func() {
 		close(a.done)
+		a.pace.Close()
 		a.mu.Lock()
 		src, re := a.src, a.reopen
 		a.src, a.reopen = nil, nil

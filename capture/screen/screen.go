@@ -70,7 +70,7 @@ type Source struct {
 	clock   *capture.Clock
 	props   capture.VideoProps
 	unpaced bool
-	pace    pacer
+	pace    *capture.Pacer
 
 	mu      sync.Mutex // serialises Read; guards the fields below
 	started bool
@@ -126,7 +126,7 @@ func open(clock *capture.Clock, props capture.VideoProps, cfg config) (*Source, 
 	if err != nil {
 		return nil, err
 	}
-	s := &Source{clock: clock, props: props, unpaced: cfg.unpaced, pace: newPacer(clock), x: x}
+	s := &Source{clock: clock, props: props, unpaced: cfg.unpaced, pace: capture.NewPacer(clock), x: x}
 	name, sw, sh, _, _ := x.info()
 	now := clock.Now()
 	s.lastCheck = now
@@ -145,7 +145,7 @@ func (s *Source) Status() capture.SourceStatus { return s.st.get() }
 // shared memory and closes the display. It waits for a grab in progress
 // (a few milliseconds) and always returns nil.
 func (s *Source) Close() error {
-	s.pace.close()
+	s.pace.Close()
 	s.xmu.Lock()
 	defer s.xmu.Unlock()
 	if s.x != nil {
@@ -162,7 +162,7 @@ func (s *Source) Close() error {
 func (s *Source) Read(ctx context.Context) (*capture.VideoFrame, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.pace.readGate(ctx); err != nil {
+	if err := s.pace.Gate(ctx); err != nil {
 		return nil, err
 	}
 	slot, err := s.nextSlot(ctx)
@@ -212,7 +212,7 @@ func (s *Source) grab(img *image.YCbCr) error {
 
 // slotTime is the offset of slot n from the start of the timeline.
 func (s *Source) slotTime(n int64) time.Duration {
-	return time.Duration(scaleDiv(n, int64(time.Second), int64(s.props.FPS)))
+	return time.Duration(capture.ScaleDiv(n, int64(time.Second), int64(s.props.FPS)))
 }
 
 // nextSlot picks the slot of the next frame, waiting for it when paced.
@@ -229,13 +229,13 @@ func (s *Source) nextSlot(ctx context.Context) (int64, error) {
 	}
 	elapsed := s.clock.Now() - s.start
 	if due := s.slotTime(slot); elapsed < due {
-		if err := s.pace.waitUntil(ctx, s.start+due); err != nil {
+		if err := s.pace.WaitUntil(ctx, s.start+due); err != nil {
 			return 0, err
 		}
 		return slot, nil
 	}
 	// Late: skip to the latest slot that is already due.
-	latest := scaleDiv(int64(elapsed), int64(s.props.FPS), int64(time.Second))
+	latest := capture.ScaleDiv(int64(elapsed), int64(s.props.FPS), int64(time.Second))
 	if latest > slot {
 		s.st.skip(uint64(latest - slot))
 		slot = latest

@@ -46,7 +46,7 @@ type Pattern struct {
 	clock   *capture.Clock
 	props   capture.VideoProps
 	unpaced bool
-	pace    pacer
+	pace    *capture.Pacer
 
 	// Fixed at construction.
 	bg           []byte // the still background, I420 in one buffer like a frame
@@ -109,7 +109,7 @@ func NewPattern(clock *capture.Clock, props capture.VideoProps, opts ...Option) 
 		clock:   clock,
 		props:   props,
 		unpaced: o.unpaced,
-		pace:    newPacer(clock),
+		pace:    capture.NewPacer(clock),
 	}
 	p.precompute()
 	return p, nil
@@ -222,7 +222,7 @@ func (p *Pattern) Props() capture.VideoProps { return p.props }
 // Close makes pending and future Reads return capture.ErrClosed. Frames
 // already returned stay valid until released. It always returns nil.
 func (p *Pattern) Close() error {
-	p.pace.close()
+	p.pace.Close()
 	return nil
 }
 
@@ -232,7 +232,7 @@ func (p *Pattern) Close() error {
 func (p *Pattern) Read(ctx context.Context) (*capture.VideoFrame, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if err := p.pace.readGate(ctx); err != nil {
+	if err := p.pace.Gate(ctx); err != nil {
 		return nil, err
 	}
 	slot, err := p.nextSlot(ctx)
@@ -250,7 +250,7 @@ func (p *Pattern) Read(ctx context.Context) (*capture.VideoFrame, error) {
 
 // slotTime is the offset of slot n from the start of the timeline.
 func (p *Pattern) slotTime(n int64) time.Duration {
-	return time.Duration(scaleDiv(n, int64(time.Second), int64(p.props.FPS)))
+	return time.Duration(capture.ScaleDiv(n, int64(time.Second), int64(p.props.FPS)))
 }
 
 // nextSlot picks the slot of the next frame, waiting for it when paced.
@@ -267,13 +267,13 @@ func (p *Pattern) nextSlot(ctx context.Context) (int64, error) {
 	}
 	elapsed := p.clock.Now() - p.start
 	if due := p.slotTime(slot); elapsed < due {
-		if err := p.pace.waitUntil(ctx, p.start+due); err != nil {
+		if err := p.pace.WaitUntil(ctx, p.start+due); err != nil {
 			return 0, err
 		}
 		return slot, nil
 	}
 	// Late: skip to the latest slot that is already due.
-	latest := scaleDiv(int64(elapsed), int64(p.props.FPS), int64(time.Second))
+	latest := capture.ScaleDiv(int64(elapsed), int64(p.props.FPS), int64(time.Second))
 	return max(slot, latest), nil
 }
 

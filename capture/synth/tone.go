@@ -40,7 +40,7 @@ type Tone struct {
 	freq         float64
 	frameSamples int
 	unpaced      bool
-	pace         pacer
+	pace         *capture.Pacer
 
 	mu      sync.Mutex // serialises Read; guards the fields below
 	started bool
@@ -88,7 +88,7 @@ func NewTone(clock *capture.Clock, props capture.AudioProps, freqHz float64, fra
 		freq:         freqHz,
 		frameSamples: frameSamples,
 		unpaced:      o.unpaced,
-		pace:         newPacer(clock),
+		pace:         capture.NewPacer(clock),
 	}, nil
 }
 
@@ -106,13 +106,13 @@ func (t *Tone) FrameSamples() int { return t.frameSamples }
 // Close makes pending and future Reads return capture.ErrClosed. Frames
 // already returned stay valid until released. It always returns nil.
 func (t *Tone) Close() error {
-	t.pace.close()
+	t.pace.Close()
 	return nil
 }
 
 // frameTime is the offset of frame k from the start of the timeline.
 func (t *Tone) frameTime(k int64) time.Duration {
-	return time.Duration(scaleDiv(k*int64(t.frameSamples), int64(time.Second), int64(t.props.SampleRate)))
+	return time.Duration(capture.ScaleDiv(k*int64(t.frameSamples), int64(time.Second), int64(t.props.SampleRate)))
 }
 
 // Read waits until the next frame is due and returns it (see Tone for the
@@ -121,14 +121,14 @@ func (t *Tone) frameTime(k int64) time.Duration {
 func (t *Tone) Read(ctx context.Context) (*capture.AudioFrame, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if err := t.pace.readGate(ctx); err != nil {
+	if err := t.pace.Gate(ctx); err != nil {
 		return nil, err
 	}
 	if !t.started {
 		t.started = true
 		t.start = t.clock.Now()
 	} else if !t.unpaced {
-		if err := t.pace.waitUntil(ctx, t.start+t.frameTime(t.k)); err != nil {
+		if err := t.pace.WaitUntil(ctx, t.start+t.frameTime(t.k)); err != nil {
 			return nil, err
 		}
 	}
