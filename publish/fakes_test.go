@@ -17,6 +17,8 @@ type fakeEncoder struct {
 	keyint     int
 	gate       chan struct{} // when non-nil, each packet waits for a receive
 	paced      bool          // when set, each packet waits until its PTS has come
+	offset     time.Duration // added to every PTS (a source that started earlier)
+	delay      time.Duration // with paced, how long after its due time a packet comes
 	start      time.Time
 	failAt     int // when > 0, ReadPacket fails at this packet
 	mu         sync.Mutex
@@ -43,7 +45,7 @@ func (f *fakeEncoder) ReadPacket(ctx context.Context) (*encode.Packet, error) {
 		if f.start.IsZero() {
 			f.start = time.Now()
 		}
-		due := f.start.Add(time.Duration(f.n) * f.spacing)
+		due := f.start.Add(time.Duration(f.n)*f.spacing + f.delay)
 		f.mu.Unlock()
 		t := time.NewTimer(time.Until(due))
 		select {
@@ -65,6 +67,7 @@ func (f *fakeEncoder) ReadPacket(ctx context.Context) (*encode.Packet, error) {
 	if f.kind == encode.Video {
 		pts = time.Duration(f.n) * time.Second / 30
 	}
+	pts += f.offset
 	key := f.kind == encode.Audio || (f.keyint > 0 && f.n%f.keyint == 0) || f.forced > f.usedForced
 	f.usedForced = f.forced
 	f.n++
