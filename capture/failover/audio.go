@@ -37,6 +37,7 @@ func newAudio(src capture.AudioSource, clock *capture.Clock, opts Options[captur
 	p := src.Props()
 	a := &AudioSource{src: src, clock: clock, opts: opts, unpaced: unpaced, props: p, done: make(chan struct{}),
 		pace: capture.NewPacer(clock)}
+	a.watch.stall = opts.Stall
 	a.st.s.Device = opts.Device
 	a.st.set(capture.SourceOK, nil, clock.Now(), src)
 	return a
@@ -49,6 +50,7 @@ type AudioSource struct {
 	unpaced bool
 	props   capture.AudioProps
 	st      status
+	watch   watchdog
 
 	// Guarded by the AudioSource contract (Read is not concurrent), and
 	// by mu against Close.
@@ -123,9 +125,10 @@ func (a *AudioSource) Read(ctx context.Context) (*capture.AudioFrame, error) {
 		if src == nil {
 			return a.silence(ctx, a.end+samplesDur(silenceSamples, a.props.SampleRate))
 		}
-		rctx, cancel := context.WithTimeout(ctx, a.opts.Stall)
-		f, err := src.Read(rctx)
-		cancel()
+		f, err := src.Read(a.watch.begin(ctx))
+		if a.watch.end() && err != nil && ctx.Err() == nil {
+			err = ErrStalled
+		}
 		switch {
 		case err == nil:
 			if f.SampleRate != a.props.SampleRate || f.Channels != a.props.Channels || len(f.Samples) < f.Channels {
@@ -143,7 +146,7 @@ func (a *AudioSource) Read(ctx context.Context) (*capture.AudioFrame, error) {
 		case !lost(ctx, err):
 			return nil, err
 		}
-		a.lose(src, cause(err))
+		a.lose(src, err)
 	}
 }
 
@@ -219,6 +222,7 @@ func (a *AudioSource) Close() error {
 	a.closeOnce.Do(func() {
 		close(a.done)
 		a.pace.Close()
+		a.watch.close()
 		a.mu.Lock()
 		src, re := a.src, a.reopen
 		a.src, a.reopen = nil, nil

@@ -80,15 +80,6 @@ func lost(ctx context.Context, err error) bool {
 		!errors.Is(err, context.Canceled)
 }
 
-// cause turns a device's Read error into the reported cause: a read that ran
-// out of time is a stall.
-func cause(err error) error {
-	if errors.Is(err, context.DeadlineExceeded) {
-		return ErrStalled
-	}
-	return err
-}
-
 // closeBounded closes c, waiting at most CloseBound, and returns its error.
 // A close that does not return in time is left running and logged, and
 // counts as done.

@@ -33,6 +33,7 @@ func newVideo(src capture.VideoSource, clock *capture.Clock, opts Options[captur
 	opts.defaults()
 	v := &VideoSource{src: src, clock: clock, opts: opts, props: src.Props(), done: make(chan struct{})}
 	v.slate, v.slateErr = synth.NewSlate(clock, v.props, SlateMessage, slateOpts...)
+	v.watch.stall = opts.Stall
 	v.st.s.Device = opts.Device
 	v.st.set(capture.SourceOK, nil, clock.Now(), src)
 	if p := v.props.FPS; p > 0 {
@@ -50,6 +51,7 @@ type VideoSource struct {
 	slate    *synth.Slate // made up front, so a failure costs no set-up
 	slateErr error
 	st       status
+	watch    watchdog
 
 	// Guarded by the VideoSource contract (Read is not concurrent), and
 	// by mu against Close.
@@ -103,9 +105,10 @@ func (v *VideoSource) Read(ctx context.Context) (*capture.VideoFrame, error) {
 		return nil, capture.ErrClosed
 	}
 	if src := v.current(); src != nil {
-		rctx, cancel := context.WithTimeout(ctx, v.opts.Stall)
-		f, err := src.Read(rctx)
-		cancel()
+		f, err := src.Read(v.watch.begin(ctx))
+		if v.watch.end() && err != nil && ctx.Err() == nil {
+			err = ErrStalled
+		}
 		switch {
 		case err == nil:
 			if v.started && f.PTS <= v.last {
@@ -117,7 +120,7 @@ func (v *VideoSource) Read(ctx context.Context) (*capture.VideoFrame, error) {
 		case !lost(ctx, err):
 			return nil, err
 		}
-		v.lose(src, cause(err))
+		v.lose(src, err)
 	}
 	if v.slate == nil {
 		return nil, fmt.Errorf("failover: camera lost and no slate: %w", v.slateErr)
@@ -179,6 +182,7 @@ func (v *VideoSource) Close() error {
 		if v.slate != nil {
 			_ = v.slate.Close()
 		}
+		v.watch.close()
 	})
 	return err
 }
