@@ -2,9 +2,11 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"image/color"
 	"math"
 	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -25,7 +27,7 @@ func TestScreenToNginx(t *testing.T) {
 	key := "screen-e2e-4c1d"
 	r := studio(t, 40*time.Second, []string{"DISPLAY=" + x.Display},
 		"-headless", "-video", "screen", "-size", "1280x720", "-fps", "30", "-bitrate", "2500",
-		"-duration", "10s", "-url", n.RTMPURL+"/"+key)
+		"-duration", "10s", "-stats-json", "-", "-url", n.RTMPURL+"/"+key)
 	if r.code != 0 {
 		t.Fatalf("studio exited %d", r.code)
 	}
@@ -35,10 +37,17 @@ func TestScreenToNginx(t *testing.T) {
 		t.Fatalf("nginx recorded %v, want one file\n%s", recs, n.ErrorLog())
 	}
 	// A still screen compresses far below the target: the bitrate is not
-	// checked. Check covers the rest, frame count (300±3) and a clean
-	// decode included.
+	// checked. Check covers the rest, a clean decode included. Every one of
+	// the 300 frame slots is either in the recording or reported skipped:
+	// on a machine short of CPU the grab falls behind and skips to the
+	// latest due frame, but most frames still have to come through.
+	skipped := finalStats(t, r.stdout).FramesSkipped
 	rec := testpeer.Probe(t, recs[0])
-	testpeer.Check(t, rec, testpeer.Expect{Width: 1280, Height: 720, FPS: 30, Seconds: 10, SampleRate: 48000, Channels: 2})
+	testpeer.Check(t, rec, testpeer.Expect{Width: 1280, Height: 720, FPS: 30, Seconds: 10, SampleRate: 48000, Channels: 2, Skipped: skipped})
+	t.Logf("%d frames sent, %d skipped by the screen grab", rec.VideoFrames, skipped)
+	if rec.VideoFrames < 150 {
+		t.Errorf("only %d of 300 frames came through", rec.VideoFrames)
+	}
 	for i := 1; i < len(rec.VideoPTS); i++ {
 		if gap := rec.VideoPTS[i] - rec.VideoPTS[i-1]; gap > 1.5/30 {
 			t.Logf("video frame %d at %.3f s: %.0f ms after the previous one", i, rec.VideoPTS[i], gap*1000)
@@ -84,4 +93,15 @@ func meanRGB(rgb []byte, w, x0, x1, h int) [3]float64 {
 func nearRGB(got [3]float64, want color.RGBA, tol float64) bool {
 	return math.Abs(got[0]-float64(want.R)) <= tol && math.Abs(got[1]-float64(want.G)) <= tol &&
 		math.Abs(got[2]-float64(want.B)) <= tol
+}
+
+// finalStats is the last -stats-json line that studio printed.
+func finalStats(t *testing.T, stdout string) statsLine {
+	t.Helper()
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	var s statsLine
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &s); err != nil {
+		t.Fatalf("last stats line: %v: %q", err, lines[len(lines)-1])
+	}
+	return s
 }

@@ -173,10 +173,13 @@ type Expect struct {
 	VideoKbps     float64 // 0: not checked
 	SampleRate    int
 	Channels      int
+	// Skipped is how many frames studio reported (frames_skipped) that its
+	// source did not deliver in time; they count towards the frame total.
+	Skipped uint64
 }
 
 // Check fails the test unless the recording has the expected codecs, size,
-// frame rate and count (±3), duration (±0.3 s), video bitrate (±10%),
+// frame rate and count (±3, frames the source skipped included), duration (±0.3 s), video bitrate (±10%),
 // audio format, decodes without errors, and starts audio and video within
 // one frame of each other.
 func Check(t testing.TB, r Recording, want Expect) {
@@ -188,8 +191,8 @@ func Check(t testing.TB, r Recording, want Expect) {
 	if math.Abs(r.FrameRate-float64(want.FPS)) > 0.01 {
 		t.Errorf("%s: frame rate %.3f, want %d", r.Path, r.FrameRate, want.FPS)
 	}
-	if wantFrames := want.Seconds * float64(want.FPS); math.Abs(float64(r.VideoFrames)-wantFrames) > 3 {
-		t.Errorf("%s: %d video frames, want %.0f±3", r.Path, r.VideoFrames, wantFrames)
+	if wantFrames := want.Seconds * float64(want.FPS); math.Abs(float64(r.VideoFrames)+float64(want.Skipped)-wantFrames) > 3 {
+		t.Errorf("%s: %d video frames and %d skipped, want %.0f±3", r.Path, r.VideoFrames, want.Skipped, wantFrames)
 	}
 	if r.AudioCodec != "aac" || r.SampleRate != want.SampleRate || r.Channels != want.Channels {
 		t.Errorf("%s: audio %s %d Hz %d ch, want aac %d Hz %d ch", r.Path, r.AudioCodec, r.SampleRate, r.Channels, want.SampleRate, want.Channels)
