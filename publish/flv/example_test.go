@@ -9,12 +9,8 @@ import (
 	"time"
 
 	"studio/encode"
-	"studio/publish"
 	"studio/publish/flv"
 )
-
-// Writer satisfies the Publisher contract.
-var _ publish.Publisher = (*flv.Writer)(nil)
 
 func ExampleWriter() {
 	info := encode.StreamInfo{

@@ -19,8 +19,8 @@ import (
 	"testing"
 	"time"
 
-	"studio/publish"
 	"studio/publish/rtmp/chunk"
+	"studio/publish/rtmp/wire"
 )
 
 // Bad peers: each must give a clear error that wraps the right sentinel,
@@ -68,13 +68,13 @@ func TestHTTPServerOnRTMPPort(t *testing.T) {
 	defer srv.Close()
 	addr := strings.TrimPrefix(srv.URL, "http://")
 	err := publishErr(t, "rtmp://"+addr+"/live/key", quickOptions())
-	wantErr(t, err, publish.ErrProtocol, "not an RTMP server", "HTTP")
+	wantErr(t, err, wire.ErrProtocol, "not an RTMP server", "HTTP")
 }
 
 func TestServerClosesAfterHandshake(t *testing.T) {
 	srv := newMockServer(t, func(sc *serverConn) { sc.handshake() })
 	err := publishErr(t, srv.url("/live/key"), quickOptions())
-	wantErr(t, err, publish.ErrProtocol, "connect", "closed")
+	wantErr(t, err, wire.ErrProtocol, "connect", "closed")
 }
 
 func TestServerSendsGarbageDuringSetup(t *testing.T) {
@@ -94,7 +94,7 @@ func TestServerSendsGarbageDuringSetup(t *testing.T) {
 		err := publishErr(t, srv.url("/live/key"), quickOptions())
 		// Random bytes are malformed chunks, or chunks that announce more
 		// bytes than ever come (then the step times out).
-		if !errors.Is(err, publish.ErrProtocol) && !errors.Is(err, publish.ErrTimeout) {
+		if !errors.Is(err, wire.ErrProtocol) && !errors.Is(err, wire.ErrTimeout) {
 			t.Errorf("seed %d: err = %v, want ErrProtocol or ErrTimeout", seed, err)
 		}
 	}
@@ -111,19 +111,19 @@ func TestAbsurdChunkSizes(t *testing.T) {
 	}{
 		{"chunk size 0", func(sc *serverConn) {
 			sc.send(2, chunk.TypeSetChunkSize, 0, []byte{0, 0, 0, 0})
-		}, publish.ErrProtocol, "chunk size"},
+		}, wire.ErrProtocol, "chunk size"},
 		{"chunk size with the high bit", func(sc *serverConn) {
 			sc.send(2, chunk.TypeSetChunkSize, 0, []byte{0x80, 0, 0, 1})
-		}, publish.ErrProtocol, "chunk size"},
+		}, wire.ErrProtocol, "chunk size"},
 		{"message length 0xFFFFFF", func(sc *serverConn) {
 			// A header that announces 16 MiB, and 1 MiB of it.
 			_, _ = sc.c.Write([]byte{0x03, 0, 0, 0, 0xff, 0xff, 0xff, 20, 0, 0, 0, 0})
 			_, _ = sc.c.Write(make([]byte, 1<<20))
-		}, publish.ErrProtocol, "longer than the limit"},
+		}, wire.ErrProtocol, "longer than the limit"},
 		{"chunk size 0x7fffffff, then a message just over the limit", func(sc *serverConn) {
 			sc.setChunkSize(0x7fffffff)
 			_, _ = sc.c.Write([]byte{0x03, 0, 0, 0, 0x10, 0, 1, 20, 0, 0, 0, 0})
-		}, publish.ErrProtocol, "longer than the limit"},
+		}, wire.ErrProtocol, "longer than the limit"},
 		{"chunk size 0x7fffffff", func(sc *serverConn) { sc.setChunkSize(0x7fffffff) }, nil, ""},
 		{"chunk size 1", func(sc *serverConn) { sc.setChunkSize(1) }, nil, ""},
 	} {
@@ -173,7 +173,7 @@ func TestConnectFailedOnStatus(t *testing.T) {
 	o.Timeout = 5 * time.Second
 	start := time.Now()
 	err := publishErr(t, srv.url("/live/key"), o)
-	var se *publish.StatusError
+	var se *wire.StatusError
 	if !errors.As(err, &se) || se.Op != "connect" || se.Status.Code != "NetConnection.Connect.Rejected" {
 		t.Fatalf("err = %v, want a StatusError for connect", err)
 	}
@@ -187,8 +187,8 @@ func TestPublishError(t *testing.T) {
 		publishError: statusObj("error", "NetStream.Publish.Denied", "publish of name?key=secret denied"),
 	}))
 	err := publishErr(t, srv.url("/live/name?key=secret"), quickOptions())
-	var se *publish.StatusError
-	if !errors.As(err, &se) || !errors.Is(err, publish.ErrRejected) || se.Op != "publish" || se.Status.Code != "NetStream.Publish.Denied" {
+	var se *wire.StatusError
+	if !errors.As(err, &se) || !errors.Is(err, wire.ErrRejected) || se.Op != "publish" || se.Status.Code != "NetStream.Publish.Denied" {
 		t.Fatalf("err = %v, want a StatusError for publish", err)
 	}
 	if strings.Contains(err.Error(), "secret") {
@@ -242,7 +242,7 @@ func TestTLSNameMismatch(t *testing.T) {
 		o := quickOptions()
 		o.TLSConfig = &tls.Config{RootCAs: pool}
 		err := publishErr(t, "rtmps://"+net.JoinHostPort(host, port)+"/live/key", o)
-		wantErr(t, err, publish.ErrTLS, "certificate", "another name", "example.invalid", host)
+		wantErr(t, err, wire.ErrTLS, "certificate", "another name", "example.invalid", host)
 	}
 }
 
@@ -251,12 +251,12 @@ func TestRTMPSToSilentPlainServer(t *testing.T) {
 	// ClientHello is shorter, so both sides wait.
 	srv := newMockServer(t, standardServer(serverOpts{}))
 	err := publishErr(t, "rtmps://"+srv.ln.Addr().String()+"/live/key", quickOptions())
-	wantErr(t, err, publish.ErrTimeout, "TLS", "rtmp://")
+	wantErr(t, err, wire.ErrTimeout, "TLS", "rtmp://")
 }
 
 func TestRTMPToTLSPort(t *testing.T) {
 	cert, _ := certFor(t, "127.0.0.1")
 	srv := newTLSMockServer(t, cert, standardServer(serverOpts{}))
 	err := publishErr(t, "rtmp://"+srv.ln.Addr().String()+"/live/key", quickOptions())
-	wantErr(t, err, publish.ErrProtocol, "rtmps://")
+	wantErr(t, err, wire.ErrProtocol, "rtmps://")
 }

@@ -3,8 +3,8 @@ package rtmp
 import (
 	"fmt"
 
-	"studio/publish"
 	"studio/publish/amf0"
+	"studio/publish/rtmp/wire"
 )
 
 // Command is an AMF0 command message (type 20): a name, a transaction ID,
@@ -41,16 +41,16 @@ func AppendCommand(dst []byte, name string, txn float64, object any, args ...any
 
 // ParseCommand decodes a command message body. The name must be a string;
 // the transaction ID, command object and arguments may be missing (FFmpeg's
-// server sends a bare "onFCPublish"). Errors wrap publish.ErrProtocol.
+// server sends a bare "onFCPublish"). Errors wrap wire.ErrProtocol.
 func ParseCommand(b []byte) (Command, error) {
 	var c Command
 	v, n, err := amf0.DecodeValue(b)
 	if err != nil {
-		return c, fmt.Errorf("%w: command name: %w", publish.ErrProtocol, err)
+		return c, fmt.Errorf("%w: command name: %w", wire.ErrProtocol, err)
 	}
 	name, ok := v.(string)
 	if !ok {
-		return c, fmt.Errorf("%w: command name is a %T, not a string", publish.ErrProtocol, v)
+		return c, fmt.Errorf("%w: command name is a %T, not a string", wire.ErrProtocol, v)
 	}
 	c.Name = name
 	b = b[n:]
@@ -58,11 +58,11 @@ func ParseCommand(b []byte) (Command, error) {
 		return c, nil
 	}
 	if v, n, err = amf0.DecodeValue(b); err != nil {
-		return c, fmt.Errorf("%w: %s: transaction ID: %w", publish.ErrProtocol, name, err)
+		return c, fmt.Errorf("%w: %s: transaction ID: %w", wire.ErrProtocol, name, err)
 	}
 	txn, ok := v.(float64)
 	if !ok {
-		return c, fmt.Errorf("%w: %s: transaction ID is a %T, not a number", publish.ErrProtocol, name, v)
+		return c, fmt.Errorf("%w: %s: transaction ID is a %T, not a number", wire.ErrProtocol, name, v)
 	}
 	c.TxnID = txn
 	b = b[n:]
@@ -70,12 +70,12 @@ func ParseCommand(b []byte) (Command, error) {
 		return c, nil
 	}
 	if c.Object, n, err = amf0.DecodeValue(b); err != nil {
-		return c, fmt.Errorf("%w: %s: command object: %w", publish.ErrProtocol, name, err)
+		return c, fmt.Errorf("%w: %s: command object: %w", wire.ErrProtocol, name, err)
 	}
 	b = b[n:]
 	if len(b) > 0 {
 		if c.Args, err = amf0.Unmarshal(b); err != nil {
-			return c, fmt.Errorf("%w: %s: arguments: %w", publish.ErrProtocol, name, err)
+			return c, fmt.Errorf("%w: %s: arguments: %w", wire.ErrProtocol, name, err)
 		}
 	}
 	return c, nil
@@ -95,7 +95,7 @@ func properties(v any) (amf0.Object, bool) {
 // Status extracts the status event of an onStatus or _error command: the
 // first object among the arguments, then the command object, that has a
 // "code". ok is false when there is none.
-func (c Command) Status() (st publish.Status, ok bool) {
+func (c Command) Status() (st wire.Status, ok bool) {
 	cands := append([]any{}, c.Args...)
 	cands = append(cands, c.Object)
 	for _, v := range cands {
@@ -109,7 +109,7 @@ func (c Command) Status() (st publish.Status, ok bool) {
 		}
 		st.Code = code
 		level, _ := o.String("level")
-		st.Level = publish.Level(level)
+		st.Level = wire.Level(level)
 		st.Description, _ = o.String("description")
 		return st, true
 	}

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"testing"
 
-	"studio/publish"
 	"studio/publish/amf0"
+	"studio/publish/rtmp/wire"
 )
 
 // Bytes captured from nginx-rtmp 1.2 (Debian 12) and FFmpeg 5.1's server;
@@ -24,7 +24,7 @@ func TestParseCommand(t *testing.T) {
 	}
 	st, ok := c.Status()
 	if c.Name != "onStatus" || c.TxnID != 0 || !ok ||
-		st != (publish.Status{Code: "NetStream.Publish.BadName", Level: publish.LevelError, Description: "Already publishing"}) {
+		st != (wire.Status{Code: "NetStream.Publish.BadName", Level: wire.LevelError, Description: "Already publishing"}) {
 		t.Errorf("got %+v, status %+v", c, st)
 	}
 	if _, isNull := c.Object.(amf0.Null); !isNull {
@@ -56,7 +56,7 @@ func TestParseCommandErrors(t *testing.T) {
 		"txn not a number":   append(amfString("x"), 0x02, 0, 1, 'y'),
 		"truncated argument": append(append(amfString("x"), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x05), 0x02, 0, 9),
 	} {
-		if _, err := ParseCommand(b); !errors.Is(err, publish.ErrProtocol) {
+		if _, err := ParseCommand(b); !errors.Is(err, wire.ErrProtocol) {
 			t.Errorf("%s: err = %v, want ErrProtocol", name, err)
 		}
 	}
@@ -69,7 +69,7 @@ func amfString(s string) []byte {
 
 func TestStatusFromECMAArray(t *testing.T) {
 	c := Command{Name: "onStatus", Args: []any{amf0.ECMAArray{{Key: "code", Value: "X"}, {Key: "level", Value: "warning"}}}}
-	if st, ok := c.Status(); !ok || st.Code != "X" || st.Level != publish.LevelWarning {
+	if st, ok := c.Status(); !ok || st.Code != "X" || st.Level != wire.LevelWarning {
 		t.Errorf("got %+v", st)
 	}
 }

@@ -17,10 +17,10 @@ import (
 	"syscall"
 	"time"
 
-	"studio/publish"
 	"studio/publish/amf0"
 	"studio/publish/rtmp/chunk"
 	"studio/publish/rtmp/handshake"
+	"studio/publish/rtmp/wire"
 )
 
 // Chunk stream IDs, as FFmpeg uses them.
@@ -37,7 +37,8 @@ const (
 const maxIncomingMessage = 1 << 20
 
 // Stream is a published RTMP stream: one NetConnection with one NetStream.
-// It implements publish.Publisher.
+// It satisfies publish.Publisher (WriteHeader, WritePacket, Close) and
+// wire.LinkReporter.
 //
 // Goroutines: Publish starts one reader goroutine, owned by the Stream,
 // that handles everything the server sends (acknowledgements, pings, chunk
@@ -68,10 +69,10 @@ type Stream struct {
 	readerStarted bool
 
 	mu         sync.Mutex
-	pending    map[float64]*call   // transactions awaiting _result/_error
-	statusWait chan publish.Status // set while waiting for NetStream.Publish.Start
-	err        error               // first fatal error; guarded by mu
-	published  bool                // NetStream.Publish.Start seen (set by the reader goroutine)
+	pending    map[float64]*call // transactions awaiting _result/_error
+	statusWait chan wire.Status  // set while waiting for NetStream.Publish.Start
+	err        error             // first fatal error; guarded by mu
+	published  bool              // NetStream.Publish.Start seen (set by the reader goroutine)
 
 	done       chan struct{} // closed by fail
 	readerDone chan struct{} // closed when the reader goroutine exits
@@ -107,9 +108,9 @@ type call struct {
 // releaseStream, FCPublish, createStream and publish(key, "live"), and
 // returns once the server has answered NetStream.Publish.Start.
 //
-// Errors wrap publish.ErrBadURL, ErrConnect, ErrTLS, ErrTimeout (naming the
+// Errors wrap wire.ErrBadURL, ErrConnect, ErrTLS, ErrTimeout (naming the
 // step that timed out), ErrProtocol, or ErrRejected through a
-// *publish.StatusError whose Status is the server's code and description.
+// *wire.StatusError whose Status is the server's code and description.
 // Cancelling ctx aborts the setup; ctx does not bound the returned Stream.
 func Publish(ctx context.Context, rawURL string, opts Options) (*Stream, error) {
 	u, err := ParseURL(rawURL)
@@ -154,9 +155,9 @@ func (s *Stream) connect(ctx context.Context) error {
 			return ctxError(ctx, "connecting to "+addr)
 		}
 		if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
-			return fmt.Errorf("%w: connecting to %s: no answer within %s", publish.ErrTimeout, addr, timeout)
+			return fmt.Errorf("%w: connecting to %s: no answer within %s", wire.ErrTimeout, addr, timeout)
 		}
-		return fmt.Errorf("%w: connecting to %s: %w", publish.ErrConnect, addr, err)
+		return fmt.Errorf("%w: connecting to %s: %w", wire.ErrConnect, addr, err)
 	}
 	if tc, ok := nc.(*net.TCPConn); ok {
 		_ = tc.SetNoDelay(true)
@@ -215,7 +216,7 @@ func (s *Stream) connect(ctx context.Context) error {
 
 	// Status events during the setup: an error-level onStatus (as some
 	// servers send instead of _error) fails the step that is waiting.
-	statusCh := make(chan publish.Status, 8)
+	statusCh := make(chan wire.Status, 8)
 	s.mu.Lock()
 	s.statusWait = statusCh
 	s.mu.Unlock()
@@ -281,7 +282,7 @@ func (s *Stream) connect(ctx context.Context) error {
 	}
 	id, ok := res.StreamID()
 	if !ok {
-		return fmt.Errorf("%w: createStream: the answer has no stream ID", publish.ErrProtocol)
+		return fmt.Errorf("%w: createStream: the answer has no stream ID", wire.ErrProtocol)
 	}
 	s.streamID = id
 
@@ -301,15 +302,15 @@ func (s *Stream) connect(ctx context.Context) error {
 }
 
 // awaitPublish waits for NetStream.Publish.Start.
-func (s *Stream) awaitPublish(ctx context.Context, c *call, statusCh chan publish.Status) error {
+func (s *Stream) awaitPublish(ctx context.Context, c *call, statusCh chan wire.Status) error {
 	t := time.NewTimer(s.opts.Timeout)
 	defer t.Stop()
 	for {
 		select {
 		case st := <-statusCh:
 			switch {
-			case st.Level == publish.LevelError:
-				return &publish.StatusError{Op: "publish", Status: st}
+			case st.Level == wire.LevelError:
+				return &wire.StatusError{Op: "publish", Status: st}
 			case st.Code == "NetStream.Publish.Start":
 				s.log.Info("rtmp: publishing", "stream", s.streamID)
 				return nil
@@ -330,7 +331,7 @@ func (s *Stream) awaitPublish(ctx context.Context, c *call, statusCh chan publis
 			}
 			return s.stepError("publish", s.Err())
 		case <-t.C:
-			return fmt.Errorf("%w: publish: the server did not confirm the publish within %s", publish.ErrTimeout, s.opts.Timeout)
+			return fmt.Errorf("%w: publish: the server did not confirm the publish within %s", wire.ErrTimeout, s.opts.Timeout)
 		case <-ctx.Done():
 			return ctxError(ctx, "publish")
 		}
@@ -370,7 +371,7 @@ func (s *Stream) sendCommand(csid, sid uint32, name string, c *call, object any,
 
 // await waits for the answer to c. An error-level status event on
 // statusCh meanwhile fails the step.
-func (s *Stream) await(ctx context.Context, step string, c *call, statusCh <-chan publish.Status) (Command, error) {
+func (s *Stream) await(ctx context.Context, step string, c *call, statusCh <-chan wire.Status) (Command, error) {
 	t := time.NewTimer(s.opts.Timeout)
 	defer t.Stop()
 	for {
@@ -378,13 +379,13 @@ func (s *Stream) await(ctx context.Context, step string, c *call, statusCh <-cha
 		case res := <-c.ch:
 			return res, nil
 		case st := <-statusCh:
-			if st.Level == publish.LevelError {
-				return Command{}, &publish.StatusError{Op: step, Status: st}
+			if st.Level == wire.LevelError {
+				return Command{}, &wire.StatusError{Op: step, Status: st}
 			}
 		case <-s.done:
 			return Command{}, s.stepError(step, s.Err())
 		case <-t.C:
-			return Command{}, fmt.Errorf("%w: %s: the server did not answer within %s", publish.ErrTimeout, step, s.opts.Timeout)
+			return Command{}, fmt.Errorf("%w: %s: the server did not answer within %s", wire.ErrTimeout, step, s.opts.Timeout)
 		case <-ctx.Done():
 			return Command{}, ctxError(ctx, step)
 		}
@@ -403,41 +404,41 @@ func (s *Stream) announceWindow(w uint32) error {
 	return s.writeLocked(chunk.Header{CSID: csidControl, Type: chunk.TypeWindowAckSize}, appendUint32(s.scratch[:0], w))
 }
 
-// checkResult turns an _error answer into a *publish.StatusError.
+// checkResult turns an _error answer into a *wire.StatusError.
 func (s *Stream) checkResult(op string, res Command) error {
 	if res.Name != "_error" {
 		return nil
 	}
 	st, ok := res.Status()
 	if !ok {
-		st = publish.Status{Code: "_error", Level: publish.LevelError}
+		st = wire.Status{Code: "_error", Level: wire.LevelError}
 	}
 	st.Description = s.url.redact(st.Description)
-	return &publish.StatusError{Op: op, Status: st}
+	return &wire.StatusError{Op: op, Status: st}
 }
 
 // stepError describes why a setup step failed.
 func (s *Stream) stepError(step string, err error) error {
-	var se *publish.StatusError
+	var se *wire.StatusError
 	switch {
 	case err == nil:
 		return fmt.Errorf("%s: connection closed", step)
 	case errors.As(err, &se):
 		return err
 	case errors.Is(err, os.ErrDeadlineExceeded) || isTimeout(err):
-		return fmt.Errorf("%w: %s: the server did not answer within %s", publish.ErrTimeout, step, s.opts.Timeout)
+		return fmt.Errorf("%w: %s: the server did not answer within %s", wire.ErrTimeout, step, s.opts.Timeout)
 	case closedByPeer(err) && step == "RTMP handshake":
 		hint := "is it an RTMP server?"
 		if s.url.Scheme == "rtmp" {
 			hint = "if the port expects RTMPS, use rtmps://"
 		}
-		return fmt.Errorf("%w: RTMP handshake: the server closed the connection (%s): %w", publish.ErrProtocol, hint, err)
+		return fmt.Errorf("%w: RTMP handshake: the server closed the connection (%s): %w", wire.ErrProtocol, hint, err)
 	case closedByPeer(err) && step == "publish":
 		// nginx-rtmp drops the connection when its on_publish hook refuses.
 		return fmt.Errorf("%w: publish: the server closed the connection instead of starting the stream; is the stream key right, and not already in use? (%w)",
-			publish.ErrRejected, io.ErrUnexpectedEOF)
+			wire.ErrRejected, io.ErrUnexpectedEOF)
 	case closedByPeer(err):
-		return fmt.Errorf("%w: %s: the server closed the connection (%w)", publish.ErrProtocol, step, io.ErrUnexpectedEOF)
+		return fmt.Errorf("%w: %s: the server closed the connection (%w)", wire.ErrProtocol, step, io.ErrUnexpectedEOF)
 	}
 	return fmt.Errorf("%s: %w", step, err)
 }
@@ -475,18 +476,18 @@ func (s *Stream) tlsError(err error) error {
 			}
 		}
 		return fmt.Errorf("%w: the certificate of %s is for another name (it lists %s): %w (check the host name in the URL)",
-			publish.ErrTLS, s.url.Host, names, err)
+			wire.ErrTLS, s.url.Host, names, err)
 	case errors.As(err, &cve), errors.As(err, &uae), errors.As(err, &cie):
 		return fmt.Errorf("%w: the certificate of %s is not trusted: %w (if the server uses a private or self-signed certificate, set SSL_CERT_FILE to a file containing it)",
-			publish.ErrTLS, s.url.Host, err)
+			wire.ErrTLS, s.url.Host, err)
 	case errors.As(err, &rhe):
 		return fmt.Errorf("%w: TLS handshake with %s: the server does not speak TLS (is this an rtmp:// port rather than rtmps://?): %w",
-			publish.ErrProtocol, s.url.Addr(), err)
+			wire.ErrProtocol, s.url.Addr(), err)
 	case errors.Is(err, os.ErrDeadlineExceeded) || isTimeout(err):
 		return fmt.Errorf("%w: TLS handshake with %s: no answer within %s (is this an rtmp:// port rather than rtmps://?)",
-			publish.ErrTimeout, s.url.Addr(), s.opts.Timeout)
+			wire.ErrTimeout, s.url.Addr(), s.opts.Timeout)
 	}
-	return fmt.Errorf("%w: TLS handshake with %s: %w", publish.ErrConnect, s.url.Addr(), err)
+	return fmt.Errorf("%w: TLS handshake with %s: %w", wire.ErrConnect, s.url.Addr(), err)
 }
 
 func isTimeout(err error) bool {
@@ -497,7 +498,7 @@ func isTimeout(err error) bool {
 func ctxError(ctx context.Context, step string) error {
 	err := context.Cause(ctx)
 	if errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("%w: %s: %w", publish.ErrTimeout, step, err)
+		return fmt.Errorf("%w: %s: %w", wire.ErrTimeout, step, err)
 	}
 	return fmt.Errorf("%s: %w", step, err)
 }
@@ -520,7 +521,7 @@ func (s *Stream) fail(err error) {
 }
 
 // Err returns nil while the connection is usable, then why it is not: the
-// first error (a read or write failure, a fatal status) or publish.ErrClosed
+// first error (a read or write failure, a fatal status) or wire.ErrClosed
 // after Close.
 func (s *Stream) Err() error {
 	s.mu.Lock()
@@ -560,10 +561,10 @@ func (s *Stream) readLoop() {
 func (s *Stream) readError(err error) error {
 	switch {
 	case s.closing.Load():
-		return publish.ErrClosed
+		return wire.ErrClosed
 	case closedByPeer(err):
 		return fmt.Errorf("the server closed the connection: %w", io.ErrUnexpectedEOF)
-	case errors.Is(err, publish.ErrProtocol):
+	case errors.Is(err, wire.ErrProtocol):
 		return fmt.Errorf("reading from the server: %w", err)
 	}
 	if s.Err() != nil {
@@ -640,7 +641,7 @@ func (s *Stream) handleCommand(cmd Command) error {
 		if cmd.Name == "_error" {
 			st, ok := cmd.Status()
 			if !ok {
-				st = publish.Status{Code: "_error", Level: publish.LevelError}
+				st = wire.Status{Code: "_error", Level: wire.LevelError}
 			}
 			s.emit(st)
 			if c != nil && c.ch == nil {
@@ -669,8 +670,8 @@ func (s *Stream) handleCommand(cmd Command) error {
 			default:
 			}
 		}
-		if published && st.Level == publish.LevelError && !s.closing.Load() {
-			return &publish.StatusError{Op: "publish", Status: s.redactStatus(st)}
+		if published && st.Level == wire.LevelError && !s.closing.Load() {
+			return &wire.StatusError{Op: "publish", Status: s.redactStatus(st)}
 		}
 	case "onBWDone", "onFCPublish", "onFCUnpublish", "_checkbw", "|RtmpSampleAccess", "onMetaData", "close":
 		s.log.Debug("rtmp: ignoring command", "name", cmd.Name)
@@ -680,13 +681,13 @@ func (s *Stream) handleCommand(cmd Command) error {
 	return nil
 }
 
-func (s *Stream) redactStatus(st publish.Status) publish.Status {
+func (s *Stream) redactStatus(st wire.Status) wire.Status {
 	st.Description = s.url.redact(st.Description)
 	return st
 }
 
 // emit reports a status event to the log and to OnStatus.
-func (s *Stream) emit(st publish.Status) {
+func (s *Stream) emit(st wire.Status) {
 	st = s.redactStatus(st)
 	s.log.Info("rtmp: status", "code", st.Code, "level", string(st.Level), "description", st.Description)
 	if s.opts.OnStatus != nil {

@@ -17,9 +17,9 @@ import (
 	"go.uber.org/goleak"
 
 	"studio/encode"
-	"studio/publish"
 	"studio/publish/amf0"
 	"studio/publish/rtmp/chunk"
+	"studio/publish/rtmp/wire"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -33,13 +33,13 @@ var testInfo = encode.StreamInfo{
 // statusLog collects OnStatus events.
 type statusLog struct {
 	mu  sync.Mutex
-	got []publish.Status
-	ch  chan publish.Status
+	got []wire.Status
+	ch  chan wire.Status
 }
 
-func newStatusLog() *statusLog { return &statusLog{ch: make(chan publish.Status, 64)} }
+func newStatusLog() *statusLog { return &statusLog{ch: make(chan wire.Status, 64)} }
 
-func (l *statusLog) on(st publish.Status) {
+func (l *statusLog) on(st wire.Status) {
 	l.mu.Lock()
 	l.got = append(l.got, st)
 	l.mu.Unlock()
@@ -141,10 +141,10 @@ func TestPublishHappyPath(t *testing.T) {
 	if err := s.Close(ctx); err != nil {
 		t.Fatalf("second Close: %v", err)
 	}
-	if !errors.Is(s.Err(), publish.ErrClosed) {
+	if !errors.Is(s.Err(), wire.ErrClosed) {
 		t.Errorf("Err after Close = %v", s.Err())
 	}
-	if err := s.WritePacket(pkts[0]); !errors.Is(err, publish.ErrClosed) {
+	if err := s.WritePacket(pkts[0]); !errors.Is(err, wire.ErrClosed) {
 		t.Errorf("WritePacket after Close = %v", err)
 	}
 
@@ -241,11 +241,11 @@ func TestPublishBadName(t *testing.T) {
 	}))
 	log := newStatusLog()
 	_, err := Publish(context.Background(), srv.url("/live/name?key=secret"), testOptions(log))
-	var se *publish.StatusError
-	if !errors.As(err, &se) || !errors.Is(err, publish.ErrRejected) {
+	var se *wire.StatusError
+	if !errors.As(err, &se) || !errors.Is(err, wire.ErrRejected) {
 		t.Fatalf("err = %v, want a StatusError", err)
 	}
-	if se.Op != "publish" || se.Status.Code != "NetStream.Publish.BadName" || se.Status.Level != publish.LevelError {
+	if se.Op != "publish" || se.Status.Code != "NetStream.Publish.BadName" || se.Status.Level != wire.LevelError {
 		t.Errorf("status error %+v", se)
 	}
 	if strings.Contains(err.Error(), "secret") {
@@ -261,7 +261,7 @@ func TestConnectRejected(t *testing.T) {
 	srv := newMockServer(t, standardServer(serverOpts{connectError: true}))
 	log := newStatusLog()
 	_, err := Publish(context.Background(), srv.url("/live/key"), testOptions(log))
-	var se *publish.StatusError
+	var se *wire.StatusError
 	if !errors.As(err, &se) || se.Op != "connect" || se.Status.Code != "NetConnection.Connect.Rejected" {
 		t.Fatalf("err = %v", err)
 	}
@@ -278,7 +278,7 @@ func TestSetupTimeouts(t *testing.T) {
 			o.Timeout = 200 * time.Millisecond
 			start := time.Now()
 			_, err := Publish(context.Background(), srv.url("/live/key"), o)
-			if !errors.Is(err, publish.ErrTimeout) || !strings.Contains(err.Error(), step) {
+			if !errors.Is(err, wire.ErrTimeout) || !strings.Contains(err.Error(), step) {
 				t.Fatalf("err = %v, want ErrTimeout naming %s", err, step)
 			}
 			if d := time.Since(start); d > 3*time.Second {
@@ -293,7 +293,7 @@ func TestHandshakeTimeout(t *testing.T) {
 	o := testOptions(nil)
 	o.Timeout = 200 * time.Millisecond
 	_, err := Publish(context.Background(), srv.url("/live/key"), o)
-	if !errors.Is(err, publish.ErrTimeout) || !strings.Contains(err.Error(), "handshake") {
+	if !errors.Is(err, wire.ErrTimeout) || !strings.Contains(err.Error(), "handshake") {
 		t.Fatalf("err = %v", err)
 	}
 }
@@ -302,7 +302,7 @@ func TestServerClosesDuringPublish(t *testing.T) {
 	// nginx-rtmp refuses a publish (on_publish hook) by dropping the connection.
 	srv := newMockServer(t, standardServer(serverOpts{closeAt: "publish"}))
 	_, err := Publish(context.Background(), srv.url("/live/key"), testOptions(nil))
-	if !errors.Is(err, publish.ErrRejected) || !errors.Is(err, io.ErrUnexpectedEOF) {
+	if !errors.Is(err, wire.ErrRejected) || !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Fatalf("err = %v", err)
 	}
 }
@@ -329,7 +329,7 @@ func TestConnectRefused(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 	_, err = Publish(context.Background(), "rtmp://"+addr+"/live/key", testOptions(nil))
-	if !errors.Is(err, publish.ErrConnect) {
+	if !errors.Is(err, wire.ErrConnect) {
 		t.Fatalf("err = %v", err)
 	}
 }
@@ -361,7 +361,7 @@ func TestServerSendsGarbage(t *testing.T) {
 	}
 	defer s.Close(context.Background())
 	waitFor(t, s.Done(), "Done")
-	if !errors.Is(s.Err(), publish.ErrProtocol) {
+	if !errors.Is(s.Err(), wire.ErrProtocol) {
 		t.Errorf("Err = %v", s.Err())
 	}
 }
@@ -384,7 +384,7 @@ func TestStatusWhileStreaming(t *testing.T) {
 		}
 	}
 	waitFor(t, s.Done(), "Done")
-	var se *publish.StatusError
+	var se *wire.StatusError
 	if !errors.As(s.Err(), &se) || se.Status.Code != "NetStream.Publish.Rejected" {
 		t.Errorf("Err = %v", s.Err())
 	}
@@ -485,7 +485,7 @@ func TestWriteTimeout(t *testing.T) {
 			t.Fatal("a stalled server absorbed 1 GB")
 		}
 	}
-	if !errors.Is(err, publish.ErrTimeout) {
+	if !errors.Is(err, wire.ErrTimeout) {
 		t.Fatalf("err = %v, want ErrTimeout", err)
 	}
 	waitFor(t, s.Done(), "Done")
@@ -520,7 +520,7 @@ func TestCloseDuringBlockedWrite(t *testing.T) {
 	}
 	waitFor(t, closeErr, "Close")
 	waitFor(t, closeErr, "second Close")
-	if err := waitFor(t, writeErr, "the blocked write"); !errors.Is(err, publish.ErrClosed) {
+	if err := waitFor(t, writeErr, "the blocked write"); !errors.Is(err, wire.ErrClosed) {
 		t.Errorf("blocked write returned %v", err)
 	}
 }
@@ -576,7 +576,7 @@ func TestCloseFromOnStatus(t *testing.T) {
 	ready := make(chan struct{})
 	closed := make(chan error, 1)
 	o := testOptions(nil)
-	o.OnStatus = func(st publish.Status) {
+	o.OnStatus = func(st wire.Status) {
 		if st.Code == "NetStream.Unpublish.Success" {
 			<-ready
 			closed <- s.Close(context.Background())
@@ -618,7 +618,7 @@ func TestRTMPS(t *testing.T) {
 
 	// Without the private root: a certificate error that says what to do.
 	_, err = Publish(context.Background(), srv.url("/live/key"), testOptions(nil))
-	if !errors.Is(err, publish.ErrTLS) || !strings.Contains(err.Error(), "SSL_CERT_FILE") {
+	if !errors.Is(err, wire.ErrTLS) || !strings.Contains(err.Error(), "SSL_CERT_FILE") {
 		t.Fatalf("err = %v, want ErrTLS mentioning SSL_CERT_FILE", err)
 	}
 }
@@ -629,7 +629,7 @@ func TestRTMPSToPlainServer(t *testing.T) {
 		sc.drain()
 	})
 	_, err := Publish(context.Background(), "rtmps://"+srv.ln.Addr().String()+"/live/key", testOptions(nil))
-	if !errors.Is(err, publish.ErrProtocol) || !strings.Contains(err.Error(), "TLS") {
+	if !errors.Is(err, wire.ErrProtocol) || !strings.Contains(err.Error(), "TLS") {
 		t.Fatalf("err = %v", err)
 	}
 }

@@ -4,7 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 
-	"studio/publish"
+	"studio/publish/rtmp/wire"
 )
 
 // User control event types (message type 4).
@@ -26,7 +26,7 @@ const (
 )
 
 func controlErrorf(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", publish.ErrProtocol, fmt.Sprintf(format, args...))
+	return fmt.Errorf("%w: %s", wire.ErrProtocol, fmt.Sprintf(format, args...))
 }
 
 // appendUint32 is the body of Acknowledgement (3), Window Acknowledgement

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"testing"
 
-	"studio/publish"
+	"studio/publish/rtmp/wire"
 )
 
 func TestControlMessages(t *testing.T) {
@@ -24,13 +24,13 @@ func TestControlMessages(t *testing.T) {
 	if err != nil || ev != EventPingRequest || !bytes.Equal(data, []byte{0, 0, 0x30, 0x39}) {
 		t.Errorf("user control %d % x %v", ev, data, err)
 	}
-	if _, err := parseUint32("Acknowledgement", []byte{1, 2}); !errors.Is(err, publish.ErrProtocol) {
+	if _, err := parseUint32("Acknowledgement", []byte{1, 2}); !errors.Is(err, wire.ErrProtocol) {
 		t.Errorf("short ack: %v", err)
 	}
-	if _, _, err := parsePeerBandwidth([]byte{1, 2, 3, 4}); !errors.Is(err, publish.ErrProtocol) {
+	if _, _, err := parsePeerBandwidth([]byte{1, 2, 3, 4}); !errors.Is(err, wire.ErrProtocol) {
 		t.Errorf("short peer bandwidth: %v", err)
 	}
-	if _, _, err := parseUserControl([]byte{1}); !errors.Is(err, publish.ErrProtocol) {
+	if _, _, err := parseUserControl([]byte{1}); !errors.Is(err, wire.ErrProtocol) {
 		t.Errorf("short user control: %v", err)
 	}
 }

@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"studio/encode"
-	"studio/publish"
 	"studio/publish/rtmp/chunk"
+	"studio/publish/rtmp/wire"
 )
 
 // ackingServer completes the setup, then reads everything and
@@ -101,7 +101,7 @@ func TestServerStopsAcknowledging(t *testing.T) {
 	giveUp := make(chan struct{})
 	defer time.AfterFunc(10*time.Second, func() { close(giveUp) }).Stop()
 	err = pump(t, s, giveUp)
-	if !errors.Is(err, publish.ErrTimeout) || !strings.Contains(err.Error(), "stopped acknowledging") {
+	if !errors.Is(err, wire.ErrTimeout) || !strings.Contains(err.Error(), "stopped acknowledging") {
 		t.Fatalf("err = %v, want ErrTimeout: stopped acknowledging", err)
 	}
 	// 2 windows at 2 MB/s, then AckTimeout.
@@ -113,7 +113,7 @@ func TestServerStopsAcknowledging(t *testing.T) {
 	default:
 		t.Error("Done is not closed")
 	}
-	if !errors.Is(s.Err(), publish.ErrTimeout) {
+	if !errors.Is(s.Err(), wire.ErrTimeout) {
 		t.Errorf("Err = %v", s.Err())
 	}
 }

@@ -1,6 +1,6 @@
 // Package rtmp is the RTMP and RTMPS publishing client: it connects to an
 // ingest server (YouTube, Twitch, Facebook, nginx-rtmp, FFmpeg's listener…),
-// publishes one stream and implements publish.Publisher.
+// publishes one stream and satisfies publish.Publisher.
 //
 // Publish does the whole setup, each step bounded by Options.Timeout: TCP
 // (TCP_NODELAY) and, for rtmps://, TLS against the system roots; the plain
@@ -17,7 +17,7 @@
 // Close sends FCUnpublish and deleteStream and closes the connection.
 //
 // A dead link is noticed two ways, and then Done closes and Err wraps
-// publish.ErrTimeout: a write that makes no progress for
+// wire.ErrTimeout: a write that makes no progress for
 // Options.WriteTimeout, and a server that stops acknowledging. After
 // connect the client announces a Window Acknowledgement Size
 // (Options.AckWindow; nginx-rtmp then acknowledges every window it
@@ -26,7 +26,8 @@
 // than Options.AckTimeout kills the connection. Servers that never
 // acknowledge are never declared dead this way.
 //
-// Every error wraps one of the sentinel errors of package publish, and the
+// Every error wraps one of the sentinel errors of package wire (which
+// package publish re-exports under the same names), and the
 // stream key (the last path segment(s) and the query of the URL) is a
 // secret: URL.String shows it as "****", and it never appears in errors,
 // logs or status descriptions.

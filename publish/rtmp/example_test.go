@@ -6,18 +6,18 @@ import (
 	"time"
 
 	"studio/encode"
-	"studio/publish"
 	"studio/publish/rtmp"
+	"studio/publish/rtmp/wire"
 )
 
 func Example() {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	s, err := rtmp.Publish(ctx, "rtmp://a.rtmp.youtube.com/live2/xxxx-xxxx-xxxx-xxxx", rtmp.Options{
-		OnStatus: func(st publish.Status) { log.Printf("server: %v", st) },
+		OnStatus: func(st wire.Status) { log.Printf("server: %v", st) },
 	})
 	if err != nil {
-		log.Fatal(err) // errors.Is(err, publish.ErrRejected), ErrTimeout, ErrTLS…
+		log.Fatal(err) // errors.Is(err, wire.ErrRejected), ErrTimeout, ErrTLS…
 	}
 	defer s.Close(context.Background())
 

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"studio/publish"
 	"studio/publish/rtmp/chunk"
+	"studio/publish/rtmp/wire"
 )
 
 // FuzzControl decodes hostile protocol control and user control bodies:
@@ -22,21 +22,21 @@ func FuzzControl(f *testing.F) {
 	f.Add([]byte{1})
 	f.Fuzz(func(t *testing.T, p []byte) {
 		v, err := parseUint32("Acknowledgement", p)
-		if (err == nil) != (len(p) >= 4) || err != nil && !errors.Is(err, publish.ErrProtocol) {
+		if (err == nil) != (len(p) >= 4) || err != nil && !errors.Is(err, wire.ErrProtocol) {
 			t.Fatalf("parseUint32(% x) = %v", p, err)
 		}
 		if err == nil && !bytes.Equal(appendUint32(nil, v), p[:4]) {
 			t.Fatalf("Acknowledgement %d does not re-encode to % x", v, p[:4])
 		}
 		w, limit, err := parsePeerBandwidth(p)
-		if (err == nil) != (len(p) >= 5) || err != nil && !errors.Is(err, publish.ErrProtocol) {
+		if (err == nil) != (len(p) >= 5) || err != nil && !errors.Is(err, wire.ErrProtocol) {
 			t.Fatalf("parsePeerBandwidth(% x) = %v", p, err)
 		}
 		if err == nil && !bytes.Equal(append(appendUint32(nil, w), limit), p[:5]) {
 			t.Fatalf("Set Peer Bandwidth %d %d does not re-encode to % x", w, limit, p[:5])
 		}
 		ev, data, err := parseUserControl(p)
-		if (err == nil) != (len(p) >= 2) || err != nil && !errors.Is(err, publish.ErrProtocol) {
+		if (err == nil) != (len(p) >= 2) || err != nil && !errors.Is(err, wire.ErrProtocol) {
 			t.Fatalf("parseUserControl(% x) = %v", p, err)
 		}
 		if err == nil && !bytes.Equal(appendUserControl(nil, ev, data), p) {
@@ -85,7 +85,7 @@ func FuzzIncoming(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		var sent countWriter
-		var statuses []publish.Status
+		var statuses []wire.Status
 		s := &Stream{
 			url:     u,
 			nc:      nopConn{},
@@ -95,7 +95,7 @@ func FuzzIncoming(f *testing.F) {
 			cw:      chunk.NewWriter(&sent),
 			cr:      chunk.NewReader(bytes.NewReader(raw)),
 		}
-		s.opts = Options{OnStatus: func(st publish.Status) { statuses = append(statuses, st) }}.withDefaults()
+		s.opts = Options{OnStatus: func(st wire.Status) { statuses = append(statuses, st) }}.withDefaults()
 		s.log = s.opts.Logger
 		s.cr.MaxMessageLength = maxIncomingMessage
 		s.published = true
@@ -105,7 +105,7 @@ func FuzzIncoming(f *testing.F) {
 				break
 			}
 			if err := s.handle(m); err != nil {
-				var se *publish.StatusError
+				var se *wire.StatusError
 				if errors.As(err, &se) && bytes.Contains([]byte(se.Error()), []byte("k=secret")) {
 					t.Fatalf("error shows the key: %v", err)
 				}

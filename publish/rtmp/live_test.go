@@ -14,10 +14,10 @@ import (
 	"time"
 
 	"studio/encode"
-	"studio/publish"
 	"studio/publish/flv"
 	"studio/publish/rtmp/chunk"
 	"studio/publish/rtmp/handshake"
+	"studio/publish/rtmp/wire"
 )
 
 // TestLive publishes to a real server. It is skipped unless RTMP_LIVE_URL is
@@ -43,7 +43,7 @@ func TestLive(t *testing.T) {
 	expect := os.Getenv("RTMP_LIVE_EXPECT")
 	var capture *captureConn
 	o := Options{
-		OnStatus: func(st publish.Status) { t.Logf("status: %v", st) },
+		OnStatus: func(st wire.Status) { t.Logf("status: %v", st) },
 		Dial: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			var d net.Dialer
 			c, err := d.DialContext(ctx, network, addr)

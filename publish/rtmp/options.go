@@ -7,7 +7,7 @@ import (
 	"net"
 	"time"
 
-	"studio/publish"
+	"studio/publish/rtmp/wire"
 )
 
 // Defaults for Options.
@@ -32,7 +32,7 @@ type Options struct {
 	// _error), during setup and while streaming, with the stream key
 	// redacted from descriptions. It runs on the connection's reader
 	// goroutine: it must return quickly. It may call Stream.Close.
-	OnStatus func(publish.Status)
+	OnStatus func(wire.Status)
 	// Logger receives diagnostics (nil: none). Nothing logged contains the
 	// stream key.
 	Logger *slog.Logger
@@ -41,7 +41,7 @@ type Options struct {
 	// Default DefaultTimeout.
 	Timeout time.Duration
 	// WriteTimeout is how long a write may make no progress before the
-	// connection is declared dead with publish.ErrTimeout. Default
+	// connection is declared dead with wire.ErrTimeout. Default
 	// DefaultWriteTimeout.
 	WriteTimeout time.Duration
 	// TLSConfig overrides the TLS configuration for rtmps:// (for tests:
@@ -70,7 +70,7 @@ type Options struct {
 	// AckTimeout bounds how long the server may leave us without an
 	// acknowledgement while we have sent more than twice the window since
 	// its last one; then the connection is declared dead with
-	// publish.ErrTimeout. The check is armed only once the server has
+	// wire.ErrTimeout. The check is armed only once the server has
 	// acknowledged something, so servers that never acknowledge are never
 	// declared dead by it. Default DefaultAckTimeout; negative disables it.
 	AckTimeout time.Duration

@@ -9,7 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"studio/publish"
+	"studio/publish/rtmp/wire"
 )
 
 // Linux socket options not named in package syscall.
@@ -45,19 +45,19 @@ func tuneSocket(tc *net.TCPConn, deadLink time.Duration, unsent int) error {
 // linkInfo reads the kernel's view of the connection: smoothed and
 // minimum round-trip time, and the rate at which the peer acknowledges
 // data.
-func linkInfo(tc *net.TCPConn) (publish.Link, bool) {
+func linkInfo(tc *net.TCPConn) (wire.Link, bool) {
 	raw, err := tc.SyscallConn()
 	if err != nil {
-		return publish.Link{}, false
+		return wire.Link{}, false
 	}
 	var info *unix.TCPInfo
 	err = raw.Control(func(fd uintptr) {
 		info, err = unix.GetsockoptTCPInfo(int(fd), unix.IPPROTO_TCP, unix.TCP_INFO)
 	})
 	if err != nil || info == nil {
-		return publish.Link{}, false
+		return wire.Link{}, false
 	}
-	return publish.Link{
+	return wire.Link{
 		RTT:          time.Duration(info.Rtt) * time.Microsecond,
 		MinRTT:       time.Duration(info.Min_rtt) * time.Microsecond,
 		DeliveryKbps: float64(info.Delivery_rate) * 8 / 1000,

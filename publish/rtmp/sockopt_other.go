@@ -6,7 +6,7 @@ import (
 	"net"
 	"time"
 
-	"studio/publish"
+	"studio/publish/rtmp/wire"
 )
 
 // tuneSocket is a no-op where the options are not available; the write
@@ -14,4 +14,4 @@ import (
 func tuneSocket(*net.TCPConn, time.Duration, int) error { return nil }
 
 // linkInfo is unavailable here.
-func linkInfo(*net.TCPConn) (publish.Link, bool) { return publish.Link{}, false }
+func linkInfo(*net.TCPConn) (wire.Link, bool) { return wire.Link{}, false }

@@ -9,12 +9,14 @@ import (
 	"time"
 
 	"studio/encode"
-	"studio/publish"
 	"studio/publish/flv"
 	"studio/publish/rtmp/chunk"
+	"studio/publish/rtmp/wire"
 )
 
-var _ publish.Publisher = (*Stream)(nil)
+// Stream reports its link. (It also satisfies publish.Publisher, structurally:
+// package publish is above this one and is not imported.)
+var _ wire.LinkReporter = (*Stream)(nil)
 
 // closeDrainLimit bounds how long Close waits for the server to close its
 // side after our FCUnpublish and deleteStream.
@@ -106,7 +108,7 @@ func (s *Stream) checkAcks(now time.Time) error {
 	case now.Sub(s.overSince) > s.opts.AckTimeout:
 		since := now.Sub(time.Unix(0, s.ackAtNano.Load())).Round(time.Millisecond)
 		return fmt.Errorf("%w: the server stopped acknowledging: %d bytes sent since its last acknowledgement %s ago (window %d bytes)",
-			publish.ErrTimeout, unacked, since, window)
+			wire.ErrTimeout, unacked, since, window)
 	}
 	return nil
 }
@@ -114,9 +116,9 @@ func (s *Stream) checkAcks(now time.Time) error {
 func (s *Stream) writeError(err error) error {
 	switch {
 	case s.closing.Load():
-		return publish.ErrClosed
+		return wire.ErrClosed
 	case errors.Is(err, os.ErrDeadlineExceeded):
-		return fmt.Errorf("%w: sending to the server made no progress for %s: %w", publish.ErrTimeout, s.opts.WriteTimeout, err)
+		return fmt.Errorf("%w: sending to the server made no progress for %s: %w", wire.ErrTimeout, s.opts.WriteTimeout, err)
 	case closedByPeer(err):
 		return fmt.Errorf("sending to the server: the server closed the connection: %w", io.ErrUnexpectedEOF)
 	}
@@ -235,7 +237,7 @@ func (s *Stream) close(ctx context.Context) error {
 			t.Stop()
 		}
 	}
-	s.fail(publish.ErrClosed)
+	s.fail(wire.ErrClosed)
 	if !s.inCallback.Load() {
 		select {
 		case <-s.readerDone:
@@ -289,9 +291,9 @@ func (s *Stream) unpublish(ctx context.Context) error {
 
 // Link reports the kernel's view of the connection (round-trip times and
 // delivery rate), where the platform offers it.
-func (s *Stream) Link() (publish.Link, bool) {
+func (s *Stream) Link() (wire.Link, bool) {
 	if s.tcp == nil {
-		return publish.Link{}, false
+		return wire.Link{}, false
 	}
 	return linkInfo(s.tcp)
 }

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"unicode"
 
-	"studio/publish"
+	"studio/publish/rtmp/wire"
 )
 
 // Default ports.
@@ -36,7 +36,7 @@ type URL struct {
 // first two when there are three or more (FFmpeg's convention: a second
 // segment containing ':' such as "mp4:x" belongs to the key); the stream key
 // is the rest of the path plus any query string ("name?key=secret" is one
-// key). Errors wrap publish.ErrBadURL and never quote the key.
+// key). Errors wrap wire.ErrBadURL and never quote the key.
 func ParseURL(rawURL string) (URL, error) {
 	var u URL
 	rawURL = strings.TrimSpace(rawURL)
@@ -135,7 +135,7 @@ func ParseURL(rawURL string) (URL, error) {
 }
 
 func badURL(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", publish.ErrBadURL, fmt.Sprintf(format, args...))
+	return fmt.Errorf("%w: %s", wire.ErrBadURL, fmt.Sprintf(format, args...))
 }
 
 // StreamKey returns the stream key (the playpath), query string included.

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"studio/publish"
+	"studio/publish/rtmp/wire"
 )
 
 func TestParseURL(t *testing.T) {
@@ -80,7 +80,7 @@ func TestParseURLErrors(t *testing.T) {
 		{"rtmp://host:+80/live/key", "invalid port"},
 	} {
 		_, err := ParseURL(tc.raw)
-		if !errors.Is(err, publish.ErrBadURL) || !strings.Contains(err.Error(), tc.want) {
+		if !errors.Is(err, wire.ErrBadURL) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%q: err = %v, want ErrBadURL mentioning %q", tc.raw, err, tc.want)
 		}
 		if err != nil && strings.Contains(tc.raw, "secret") && strings.Contains(err.Error(), "secret") {
@@ -117,7 +117,7 @@ func TestParseURLErrorsHideTheKey(t *testing.T) {
 		"rtmp://host?" + key,
 	} {
 		_, err := ParseURL(raw)
-		if !errors.Is(err, publish.ErrBadURL) {
+		if !errors.Is(err, wire.ErrBadURL) {
 			t.Errorf("%q: err = %v, want ErrBadURL", raw, err)
 			continue
 		}

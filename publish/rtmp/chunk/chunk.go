@@ -10,7 +10,7 @@ import (
 	"encoding/binary"
 	"fmt"
 
-	"studio/publish"
+	"studio/publish/rtmp/wire"
 )
 
 // Message type IDs.
@@ -62,7 +62,7 @@ type Message struct {
 }
 
 func protocolErrorf(format string, args ...any) error {
-	return fmt.Errorf("%w: chunk stream: %s", publish.ErrProtocol, fmt.Sprintf(format, args...))
+	return fmt.Errorf("%w: chunk stream: %s", wire.ErrProtocol, fmt.Sprintf(format, args...))
 }
 
 // ValidChunkSize reports whether n is a chunk size the protocol allows.

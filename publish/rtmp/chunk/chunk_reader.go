@@ -91,7 +91,7 @@ func (r *Reader) maxStreams() int {
 //
 // It returns io.EOF if the input ends cleanly between chunks,
 // io.ErrUnexpectedEOF if it ends inside one, and an error wrapping
-// publish.ErrProtocol for malformed input.
+// wire.ErrProtocol for malformed input.
 func (r *Reader) ReadMessage() (Message, error) {
 	for {
 		st, done, err := r.readChunk()

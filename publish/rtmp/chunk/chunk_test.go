@@ -9,7 +9,7 @@ import (
 	"slices"
 	"testing"
 
-	"studio/publish"
+	"studio/publish/rtmp/wire"
 )
 
 // recorder keeps every Write call separately.
@@ -240,15 +240,15 @@ func TestReaderErrors(t *testing.T) {
 		raw  []byte
 		want error
 	}{
-		{"format 1 on a new chunk stream", hx(0x44, 0, 0, 0, 0, 0, 1, 8, 0xaa), publish.ErrProtocol},
-		{"format 3 on a new chunk stream", hx(0xc4, 0xaa), publish.ErrProtocol},
-		{"set chunk size 0", hx(0x02, 0, 0, 0, 0, 0, 4, 1, 0, 0, 0, 0, 0, 0, 0, 0), publish.ErrProtocol},
-		{"set chunk size high bit", hx(0x02, 0, 0, 0, 0, 0, 4, 1, 0, 0, 0, 0, 0x80, 0, 0, 1), publish.ErrProtocol},
-		{"short set chunk size", hx(0x02, 0, 0, 0, 0, 0, 2, 1, 0, 0, 0, 0, 0, 1), publish.ErrProtocol},
-		{"short abort", hx(0x02, 0, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 4), publish.ErrProtocol},
-		{"too long", hx(0x03, 0, 0, 0, 0x20, 0, 0, 20, 0, 0, 0, 0), publish.ErrProtocol},
-		{"too many chunk streams", many, publish.ErrProtocol},
-		{"new header mid-message", cat(hx(0x04, 0, 0, 0, 0, 0, 200, 8, 1, 0, 0, 0), filled(128, 0), hx(0x04, 0, 0, 0, 0, 0, 1, 8, 1, 0, 0, 0, 1)), publish.ErrProtocol},
+		{"format 1 on a new chunk stream", hx(0x44, 0, 0, 0, 0, 0, 1, 8, 0xaa), wire.ErrProtocol},
+		{"format 3 on a new chunk stream", hx(0xc4, 0xaa), wire.ErrProtocol},
+		{"set chunk size 0", hx(0x02, 0, 0, 0, 0, 0, 4, 1, 0, 0, 0, 0, 0, 0, 0, 0), wire.ErrProtocol},
+		{"set chunk size high bit", hx(0x02, 0, 0, 0, 0, 0, 4, 1, 0, 0, 0, 0, 0x80, 0, 0, 1), wire.ErrProtocol},
+		{"short set chunk size", hx(0x02, 0, 0, 0, 0, 0, 2, 1, 0, 0, 0, 0, 0, 1), wire.ErrProtocol},
+		{"short abort", hx(0x02, 0, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 4), wire.ErrProtocol},
+		{"too long", hx(0x03, 0, 0, 0, 0x20, 0, 0, 20, 0, 0, 0, 0), wire.ErrProtocol},
+		{"too many chunk streams", many, wire.ErrProtocol},
+		{"new header mid-message", cat(hx(0x04, 0, 0, 0, 0, 0, 200, 8, 1, 0, 0, 0), filled(128, 0), hx(0x04, 0, 0, 0, 0, 0, 1, 8, 1, 0, 0, 0, 1)), wire.ErrProtocol},
 		{"truncated basic header", hx(0x00), io.ErrUnexpectedEOF},
 		{"truncated message header", hx(0x03, 0, 0), io.ErrUnexpectedEOF},
 		{"truncated extended timestamp", hx(0x03, 0xff, 0xff, 0xff, 0, 0, 1, 20, 0, 0, 0, 0, 1), io.ErrUnexpectedEOF},

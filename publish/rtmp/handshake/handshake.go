@@ -11,7 +11,7 @@ import (
 	"strings"
 	"unicode"
 
-	"studio/publish"
+	"studio/publish/rtmp/wire"
 )
 
 const (
@@ -36,7 +36,7 @@ type Config struct {
 // Client performs the handshake as a client: it writes C0 and C1 in one
 // write, reads S0 and S1, writes C2 (an exact copy of S1), then reads S2.
 //
-// Any S0 other than version 3 is an error that wraps publish.ErrProtocol and
+// Any S0 other than version 3 is an error that wraps wire.ErrProtocol and
 // says that the server is not an RTMP server; if r can show what else the
 // server sent (as a *bufio.Reader can), the error quotes the start of it.
 // Client does not set deadlines: the caller bounds it (for example with
@@ -114,7 +114,7 @@ func notRTMP(b byte, r io.Reader) error {
 		hint = " (it wants encrypted RTMPE, which is not supported)"
 	}
 	return fmt.Errorf("%w: the server is not an RTMP server: it answered %s instead of version 3%s",
-		publish.ErrProtocol, quote(seen), hint)
+		wire.ErrProtocol, quote(seen), hint)
 }
 
 // quote shows the first line of what the server sent, as text when it is

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"studio/publish"
+	"studio/publish/rtmp/wire"
 )
 
 // fakeServer answers a handshake on conn the way a simple server does:
@@ -96,7 +96,7 @@ func TestClientHTTPServer(t *testing.T) {
 		srv.Close()
 	}()
 	err := Client(bufio.NewReader(cli), cli, Config{})
-	if !errors.Is(err, publish.ErrProtocol) {
+	if !errors.Is(err, wire.ErrProtocol) {
 		t.Fatalf("err = %v, want ErrProtocol", err)
 	}
 	msg := err.Error()
@@ -130,7 +130,7 @@ func TestNotRTMPHints(t *testing.T) {
 		{"\x00\x01\x02", "bytes 00 01 02"},
 	} {
 		err := Client(bufio.NewReader(strings.NewReader(tc.resp)), io.Discard, Config{})
-		if !errors.Is(err, publish.ErrProtocol) || !strings.Contains(err.Error(), tc.want) {
+		if !errors.Is(err, wire.ErrProtocol) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%q: err = %v, want ErrProtocol mentioning %q", tc.resp, err, tc.want)
 		}
 	}
