@@ -1,11 +1,11 @@
 package rtmp
 
+// The write path (metadata, sequence headers, media packets, control
+// messages under the write lock) and the Stream's accessors.
+
 import (
-	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"time"
 
 	"studio/encode"
@@ -17,10 +17,6 @@ import (
 // Stream reports its link. (It also satisfies publish.Publisher, structurally:
 // package publish is above this one and is not imported.)
 var _ wire.LinkReporter = (*Stream)(nil)
-
-// closeDrainLimit bounds how long Close waits for the server to close its
-// side after our FCUnpublish and deleteStream.
-const closeDrainLimit = 2 * time.Second
 
 // URL returns the stream's URL (it prints with the key redacted).
 func (s *Stream) URL() URL { return s.url }
@@ -81,48 +77,6 @@ func (s *Stream) writeLocked(h chunk.Header, parts ...[]byte) error {
 		return s.Err()
 	}
 	return nil
-}
-
-// checkAcks declares the connection dead when the server has stopped
-// acknowledging: it acknowledged at least once, we have since sent more
-// than twice the announced window, and that has lasted AckTimeout with no
-// new acknowledgement. The caller holds the write lock.
-func (s *Stream) checkAcks(now time.Time) error {
-	n := s.ackCount.Load()
-	if n == 0 || s.opts.AckTimeout < 0 {
-		return nil
-	}
-	if n != s.overEpoch {
-		s.overEpoch, s.overSince = n, time.Time{}
-	}
-	window := uint64(s.sentWindow.Load())
-	if window == 0 {
-		window = uint64(s.opts.AckWindow)
-	}
-	unacked := s.cw.BytesWritten() - s.ackAtSent.Load()
-	switch {
-	case unacked <= 2*window:
-		s.overSince = time.Time{}
-	case s.overSince.IsZero():
-		s.overSince = now
-	case now.Sub(s.overSince) > s.opts.AckTimeout:
-		since := now.Sub(time.Unix(0, s.ackAtNano.Load())).Round(time.Millisecond)
-		return fmt.Errorf("%w: the server stopped acknowledging: %d bytes sent since its last acknowledgement %s ago (window %d bytes)",
-			wire.ErrTimeout, unacked, since, window)
-	}
-	return nil
-}
-
-func (s *Stream) writeError(err error) error {
-	switch {
-	case s.closing.Load():
-		return wire.ErrClosed
-	case errors.Is(err, os.ErrDeadlineExceeded):
-		return fmt.Errorf("%w: sending to the server made no progress for %s: %w", wire.ErrTimeout, s.opts.WriteTimeout, err)
-	case closedByPeer(err):
-		return fmt.Errorf("sending to the server: the server closed the connection: %w", io.ErrUnexpectedEOF)
-	}
-	return fmt.Errorf("sending to the server: %w", err)
 }
 
 // writeControl sends a protocol control or user control message.
@@ -202,91 +156,6 @@ func (s *Stream) WritePacket(p *encode.Packet) error {
 		return fmt.Errorf("rtmp: packet of unknown kind %v", p.Kind)
 	}
 	return s.writeLocked(h, tag, p.Data)
-}
-
-// Close ends the stream: FCUnpublish and deleteStream if the connection is
-// still healthy, then it waits (within ctx, and 2 s at most) for the server
-// to close its side, closes the socket and waits for the reader goroutine.
-// It is bounded by ctx, idempotent, and safe to call concurrently with a
-// failing write: when ctx ends first, the socket is closed anyway and
-// Close returns ctx's error.
-func (s *Stream) Close(ctx context.Context) error {
-	s.closeOnce.Do(func() { s.closeErr = s.close(ctx) })
-	return s.closeErr
-}
-
-func (s *Stream) close(ctx context.Context) error {
-	s.closing.Store(true)
-	var err error
-	if s.Err() == nil {
-		err = s.unpublish(ctx)
-	}
-	if err == nil && s.Err() == nil && !s.inCallback.Load() {
-		// Half-close and let the server finish: this makes sure it has
-		// read everything (closing with unread data would reset the
-		// connection) and finalizes the recording. Not from OnStatus:
-		// the reader goroutine that would see the server's close is the
-		// one running it.
-		if cw, ok := s.nc.(interface{ CloseWrite() error }); ok && cw.CloseWrite() == nil {
-			t := time.NewTimer(closeDrainLimit)
-			select {
-			case <-s.readerDone:
-			case <-t.C:
-			case <-ctx.Done():
-			}
-			t.Stop()
-		}
-	}
-	s.fail(wire.ErrClosed)
-	if !s.inCallback.Load() {
-		select {
-		case <-s.readerDone:
-		case <-ctx.Done():
-			if err == nil {
-				err = ctx.Err()
-			}
-		}
-	}
-	return err
-}
-
-// unpublish sends FCUnpublish and deleteStream.
-func (s *Stream) unpublish(ctx context.Context) error {
-	select {
-	case s.wsem <- struct{}{}:
-	case <-ctx.Done():
-		return fmt.Errorf("rtmp: close: %w", ctx.Err())
-	}
-	defer s.unlockWrite()
-	if s.Err() != nil {
-		return nil // a write failed meanwhile: nothing left to unpublish
-	}
-	if d, ok := ctx.Deadline(); ok {
-		_ = s.nc.SetWriteDeadline(d)
-		s.armedAt = d // keep armWriteDeadline from extending it
-	}
-	stop := context.AfterFunc(ctx, func() { _ = s.nc.SetWriteDeadline(time.Unix(1, 0)) })
-	defer stop()
-	for _, c := range []struct {
-		name string
-		arg  any
-	}{
-		{"FCUnpublish", s.url.StreamKey()},
-		{"deleteStream", float64(s.streamID)},
-	} {
-		body, err := AppendCommand(s.scratch[:0], c.name, 0, nil, c.arg)
-		if err != nil {
-			return err
-		}
-		s.scratch = body
-		if err := s.cw.WriteMessage(chunk.Header{CSID: csidCommand, Type: chunk.TypeCommandAMF0}, body); err != nil {
-			if ctx.Err() != nil {
-				return fmt.Errorf("rtmp: close: %w", ctx.Err())
-			}
-			return fmt.Errorf("rtmp: close: sending %s: %w", c.name, err)
-		}
-	}
-	return nil
 }
 
 // Link reports the kernel's view of the connection (round-trip times and
