@@ -147,6 +147,9 @@ func TestSessionStopWhileConnectingReturnsAtOnce(t *testing.T) {
 
 func TestSessionSendFailureKeepsRecording(t *testing.T) {
 	v, a := newFakes()
+	// Paced: unpaced packets would all be queued at once, and the queue
+	// would drop the video before the first send.
+	v.paced, a.paced = true, true
 	pub, rec := &fakePublisher{failAfter: 10}, &fakePublisher{}
 	s, err := Start(Config{
 		Video: v, Audio: fakeAudio{a}, Record: rec, Duration: time.Second,
@@ -213,8 +216,12 @@ func TestSessionStatsAndBitrate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Audio up to past the third frame lets the interleaver send it.
 	for i := 0; i < 3; i++ {
 		v.gate <- struct{}{}
+	}
+	for i := 0; i < 5; i++ {
+		a.gate <- struct{}{}
 	}
 	deadline := time.After(5 * time.Second)
 	for s.Stats().FramesSent < 3 {
@@ -225,8 +232,8 @@ func TestSessionStatsAndBitrate(t *testing.T) {
 		}
 	}
 	st := s.Stats()
-	if st.State != StateLive || st.TargetKbps != 1000 || st.BytesSent != 300 {
-		t.Errorf("stats %+v: want live, target 1000, 300 bytes", st)
+	if want := uint64(100 * (pub.count(encode.Video) + pub.count(encode.Audio))); st.State != StateLive || st.TargetKbps != 1000 || st.BytesSent != want {
+		t.Errorf("stats %+v: want live, target 1000, %d bytes", st, want)
 	}
 	if err := s.SetBitrate(800); err != nil || v.bitrate != 800 || s.Stats().TargetKbps != 800 {
 		t.Errorf("SetBitrate: err %v, encoder %d, stats %d", err, v.bitrate, s.Stats().TargetKbps)

@@ -1,0 +1,101 @@
+package publish
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"studio/capture"
+	"studio/encode"
+)
+
+// DialFunc opens a connection to the destination and starts publishing.
+// It reports every server status event through onStatus and returns once
+// the server accepted the stream.
+type DialFunc func(ctx context.Context, onStatus func(Status)) (Publisher, error)
+
+// Destination is one place a session streams to.
+type Destination struct {
+	// Name tells the destination apart in events and stats. It must not
+	// hold secrets: use the URL with its stream key redacted.
+	Name string
+	Dial DialFunc
+}
+
+// MaxDestinations is how many destinations a session streams to at once.
+const MaxDestinations = 4
+
+// Config describes one Go Live.
+type Config struct {
+	// Video and Audio are the encoders. The session owns them from Start
+	// on and closes them when it ends.
+	Video encode.VideoEncoder
+	Audio encode.AudioEncoder
+	// Dial connects to the live destination; nil streams nowhere (for a
+	// recording on its own). It is the same as a first Destinations entry
+	// named "stream".
+	Dial DialFunc
+	// Destinations are streamed to at once, each on its own connection,
+	// queue, reconnects and stats (at most MaxDestinations with Dial).
+	Destinations []Destination
+	// Record, when set, receives every packet, whatever happens to the
+	// connections, on a goroutine of its own: a slow or failing disk never
+	// holds up a stream. The session owns it from Start on and closes it.
+	Record Publisher
+	// Duration, when positive, ends the session cleanly once this much
+	// media has been captured.
+	Duration time.Duration
+	// QueueLimit is the media time a destination's send queue may hold
+	// before video is dropped up to the next keyframe. Default 700 ms.
+	QueueLimit time.Duration
+	// RecordQueueLimit is the media time the recording may fall behind
+	// before its video is dropped up to the next keyframe. Default 3 s.
+	RecordQueueLimit time.Duration
+	// Reconnect says how a lost connection is retried. A failure to
+	// connect at the start is never retried: it ends the destination, and
+	// the session when no other destination streams, so that a wrong URL
+	// or key is reported at once.
+	Reconnect ReconnectPolicy
+	// Adaptive configures adaptive bitrate, which is on by default.
+	Adaptive AdaptivePolicy
+	// OnEvent, when set, is called on every state change, status event
+	// and warning. It is called one call at a time, in the order things
+	// happened, and must not block.
+	OnEvent func(Event)
+	// Logger receives diagnostics; nil discards them.
+	Logger *slog.Logger
+	// VideoSource and AudioSource, when set, say how the capture devices
+	// behind the encoders are; Stats carries what they say.
+	VideoSource, AudioSource capture.Reporter
+}
+
+// DefaultQueueLimit is the media time the send queue holds before it drops
+// video, as OBS does.
+const DefaultQueueLimit = 700 * time.Millisecond
+
+// DefaultRecordQueueLimit is the media time a recording may fall behind
+// before it drops video.
+const DefaultRecordQueueLimit = 3 * time.Second
+
+// Event is something that happened to a session or to one destination.
+type Event struct {
+	Time time.Time
+	// State is the session's state after the event.
+	State State
+	// Destination names the destination the event is about; empty for the
+	// session as a whole and for the recording. DestinationState is that
+	// destination's state after the event.
+	Destination      string
+	DestinationState State
+	// Status is set when the server sent a status event.
+	Status *Status
+	// Err is set when something failed: with StateError it ended the
+	// session; otherwise it is a warning (for example, the recording
+	// stopped because the disk is full, while the stream goes on).
+	Err error
+	// Attempt is set, with StateReconnecting and Err, when a reconnect
+	// attempt failed: 1 for the first since the connection was lost.
+	// RetryIn is then the wait before the next attempt.
+	Attempt int
+	RetryIn time.Duration
+}

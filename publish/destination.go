@@ -1,0 +1,344 @@
+package publish
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"studio/encode"
+)
+
+// destination is one output that streams to a server: its own connection,
+// send queue, reconnects, adaptive bitrate controller and counters, on a
+// goroutine of its own. Nothing it does waits on another output.
+type destination struct {
+	s     *Session
+	name  string
+	dial  DialFunc
+	entry *destState
+	q     *queue
+	sent  mediaRate
+	link  atomic.Pointer[linkSource]
+	ctx   context.Context // ends when it must give up
+	stop  context.CancelFunc
+	// joined is set for a destination added to a running session: it
+	// starts on a keyframe asked for at once, and its failure never ends
+	// the session.
+	joined     bool
+	userEnded  atomic.Bool
+	reconnects atomic.Int64
+	retryNow   chan struct{}
+	done       chan struct{}
+
+	// Its timeline starts at zero with the first keyframe it sends; base
+	// is that keyframe's session time. Its goroutine only.
+	base     time.Duration
+	haveBase bool
+}
+
+// linkSource wraps a LinkReporter for an atomic pointer.
+type linkSource struct{ r LinkReporter }
+
+func (s *Session) newDestination(d Destination, joined bool) *destination {
+	ctx, cancel := context.WithCancel(s.network)
+	dst := &destination{
+		s: s, name: d.Name, dial: d.Dial, ctx: ctx, stop: cancel, joined: joined,
+		retryNow: make(chan struct{}, 1), done: make(chan struct{}),
+	}
+	dst.q = newQueue(s.cfg.QueueLimit, 4096, func() {
+		s.log.Info("send queue over limit: dropping video up to the next keyframe", "destination", d.Name, "limit", s.cfg.QueueLimit)
+		_ = s.cfg.Video.ForceKeyframe()
+	})
+	if joined {
+		// Until the connection is up, keep recent audio only.
+		dst.q.startFresh()
+	}
+	dst.sent.init()
+	dst.entry = s.book.add(d.Name)
+	return dst
+}
+
+// offer queues p to be sent; it never blocks.
+func (d *destination) offer(p *encode.Packet) { d.q.push(p) }
+
+// finish says that no more packets come: the destination sends what is
+// queued, unpublishes and ends.
+func (d *destination) finish() { d.q.close() }
+
+func (d *destination) entryState() State {
+	st, _ := d.s.book.get(d.entry)
+	return st
+}
+
+// run streams until the session ends, the destination is removed, or it
+// fails; then it records how it ended.
+func (d *destination) run() {
+	defer close(d.done)
+	err := d.runStream()
+	d.s.outs.remove(d)
+	d.q.close()
+	d.q.discard()
+	d.stop()
+	d.s.rate.detach(d)
+	b := d.s.book
+	switch {
+	case err == nil || d.userEnded.Load():
+		b.set(d.entry, StateStopped, nil)
+	case d.joined:
+		b.finish(d.entry, fmt.Errorf("%w: %w", ErrStreamEnded, err), false)
+	default:
+		// A destination from Start that fails ends the session unless
+		// another destination still streams.
+		if b.finish(d.entry, err, !b.othersActive(d.entry)) {
+			d.s.stopCapture()
+			d.s.abortNetwork()
+		}
+	}
+}
+
+// runStream connects, sends the header and then every queued packet; when
+// the connection is lost it reconnects, sends the header again and resumes
+// on a keyframe. It returns nil when the stream ended cleanly or was
+// aborted, and the error that ended it otherwise.
+func (d *destination) runStream() error {
+	s := d.s
+	var (
+		lastErr    error
+		dialTook   time.Duration
+		retries    = newBackoff(s.cfg.Reconnect)
+		everLive   bool
+		connectErr error // why the last attempt failed, while reconnecting
+		failed     int   // reconnect attempts that failed since the loss
+	)
+	for attempt := 0; ; attempt++ {
+		if attempt > 0 {
+			ok, giveUp := d.waitRetry(retries, lastErr, failed)
+			if !ok {
+				if giveUp != nil {
+					return giveUp
+				}
+				if connectErr != nil && !s.book.stopRequested() && s.muxFinished() {
+					s.book.note(d.entry, Event{Err: fmt.Errorf("the stream ended while reconnecting: %w", connectErr)})
+				}
+				return nil
+			}
+		}
+		begun := time.Now()
+		pub, err := d.connect(attempt, dialTook)
+		if err != nil {
+			if s.book.stopRequested() || d.ctx.Err() != nil {
+				return nil
+			}
+			if !everLive || !retryable(err) {
+				return err
+			}
+			lastErr, connectErr = err, err
+			failed++
+			s.log.Warn("reconnect failed", "destination", d.name, "attempt", failed, "err", err)
+			continue
+		}
+		dialTook, connectErr, failed = time.Since(begun), nil, 0
+		info, ok := s.hdr.wait(d.ctx, s.muxDone)
+		if !ok {
+			d.closePublisher(pub)
+			return nil
+		}
+		s.rate.attach(d)
+		if attempt > 0 || d.joined {
+			// Resume on a keyframe: nothing queued before it can decode.
+			d.q.resync()
+			_ = s.cfg.Video.ForceKeyframe()
+		}
+		err = pub.WriteHeader(info)
+		if err == nil {
+			everLive = true
+			if !s.book.stopRequested() {
+				s.book.set(d.entry, StateLive, nil)
+			}
+			connected := time.Now()
+			err = d.send(pub)
+			if time.Since(connected) >= s.cfg.Reconnect.StableAfter {
+				retries.reset()
+			}
+		} else {
+			err = fmt.Errorf("sending stream header: %w", err)
+		}
+		d.closePublisher(pub)
+		if err == nil || s.book.stopRequested() || d.ctx.Err() != nil {
+			return nil
+		}
+		if s.cfg.Reconnect.Disabled || !retryable(err) {
+			return err
+		}
+		if s.muxFinished() && d.q.stats().len == 0 {
+			return nil // lost after the last packet: nothing left to send
+		}
+		d.q.setOffline()
+		d.reconnects.Add(1)
+		lastErr = err
+		s.book.set(d.entry, StateReconnecting, err)
+	}
+}
+
+// connect makes one connection attempt. Reconnect attempts get a short
+// deadline, so that a link that comes back is noticed promptly.
+func (d *destination) connect(attempt int, lastTook time.Duration) (Publisher, error) {
+	s := d.s
+	ctx, cancel := context.WithCancel(d.ctx)
+	if attempt > 0 {
+		ctx, cancel = context.WithTimeout(d.ctx, max(s.cfg.Reconnect.DialTimeout, 2*lastTook))
+	}
+	defer cancel()
+	// Stop abandons a connection attempt at once.
+	stopDial := context.AfterFunc(s.stopCtx, cancel)
+	defer stopDial()
+	pub, err := d.dial(ctx, d.onStatus)
+	if err != nil && ctx.Err() == context.DeadlineExceeded && !errors.Is(err, ErrTimeout) {
+		err = fmt.Errorf("%w: %w", ErrTimeout, err)
+	}
+	return pub, err
+}
+
+func (d *destination) onStatus(st Status) {
+	d.s.log.Info("server status", "destination", d.name, "code", st.Code, "level", st.Level, "description", st.Description)
+	d.s.book.note(d.entry, Event{Status: &st})
+}
+
+// waitRetry waits before a reconnect attempt; failed is the number of
+// attempts that failed since the connection was lost. It returns false when
+// the destination must not retry: the session is stopping, capture has
+// ended, or the server keeps refusing the stream (then with the error that
+// ends the destination).
+func (d *destination) waitRetry(b *backoff, lastErr error, failed int) (bool, error) {
+	s := d.s
+	wait, ok := b.delay(lastErr)
+	if !ok {
+		return false, fmt.Errorf("giving up after %d refusals in a row: %w", b.refusals-1, lastErr)
+	}
+	s.log.Info("reconnecting", "destination", d.name, "in", wait, "after", lastErr)
+	if failed > 0 && !s.book.stopRequested() {
+		s.book.note(d.entry, Event{Err: lastErr, Attempt: failed, RetryIn: wait})
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-d.retryNow:
+	case <-s.stopCtx.Done():
+		return false, nil
+	case <-d.ctx.Done():
+		return false, nil
+	case <-s.muxDone:
+		return false, nil
+	}
+	return true, nil
+}
+
+// send sends queued packets until the queue ends (nil), the connection is
+// lost (its error) or the destination ends (errAborted).
+func (d *destination) send(pub Publisher) error {
+	ctx, cancel := context.WithCancel(d.ctx)
+	defer cancel()
+	if r, ok := pub.(LinkReporter); ok {
+		d.link.Store(&linkSource{r})
+		defer d.link.Store(nil)
+	}
+	conn, watched := pub.(interface {
+		Done() <-chan struct{}
+		Err() error
+	})
+	if watched {
+		// Notice a dead connection even while the queue is empty.
+		var watcher sync.WaitGroup
+		defer func() { cancel(); watcher.Wait() }()
+		watcher.Go(func() {
+			select {
+			case <-conn.Done():
+				cancel()
+			case <-ctx.Done():
+			}
+		})
+	}
+	for {
+		p, ok := d.q.pop(ctx)
+		if !ok {
+			switch {
+			case d.ctx.Err() != nil:
+				return errAborted
+			case ctx.Err() != nil && watched:
+				if err := conn.Err(); err != nil {
+					return fmt.Errorf("connection lost: %w", err)
+				}
+				return errors.New("connection lost")
+			}
+			return nil
+		}
+		if !d.rebase(p) {
+			p.Release()
+			continue
+		}
+		err := pub.WritePacket(p)
+		n, kind := len(p.Data), p.Kind
+		p.Release()
+		if err != nil {
+			return fmt.Errorf("sending to server: %w", err)
+		}
+		d.sent.count(kind, n)
+	}
+}
+
+// rebase moves p to the destination's timeline, which starts at zero with
+// its first keyframe. It returns false for a packet to skip: one from
+// before that keyframe.
+func (d *destination) rebase(p *encode.Packet) bool {
+	if !d.haveBase {
+		if p.Kind != encode.Video || !p.Keyframe {
+			return false
+		}
+		d.base, d.haveBase = p.DTS, true
+	}
+	if p.DTS < d.base {
+		return false
+	}
+	p.PTS -= d.base
+	p.DTS -= d.base
+	return true
+}
+
+var errAborted = errors.New("publish: network aborted")
+
+func (d *destination) closePublisher(pub Publisher) {
+	ctx, cancel := context.WithTimeout(d.s.network, 5*time.Second)
+	defer cancel()
+	if err := pub.Close(ctx); err != nil && d.s.book.Err() == nil {
+		d.s.log.Warn("closing the connection", "destination", d.name, "err", err)
+	}
+}
+
+// stats is a snapshot of the destination's counters, without TargetKbps.
+func (d *destination) stats(now time.Time) DestinationStats {
+	qs := d.q.stats()
+	st := DestinationStats{
+		Name:          d.name,
+		FramesSent:    d.sent.frames.Load(),
+		FramesDropped: qs.dropped,
+		Queue:         qs.span,
+		Reconnects:    int(d.reconnects.Load()),
+		BytesSent:     d.sent.bytes(),
+	}
+	st.VideoKbps, st.AudioKbps, st.FPS = d.sent.rates(now)
+	st.EstimateKbps = st.VideoKbps + st.AudioKbps
+	if src := d.link.Load(); src != nil {
+		if l, ok := src.r.Link(); ok {
+			st.RTT, st.LinkDelay = l.RTT, l.Queued()
+			if l.DeliveryKbps > 0 && !l.AppLimited {
+				st.DeliveryKbps, st.EstimateKbps = l.DeliveryKbps, l.DeliveryKbps
+			}
+		}
+	}
+	st.Congestion = min(1, float64(qs.span+st.LinkDelay)/float64(d.s.cfg.QueueLimit))
+	return st
+}

@@ -1,0 +1,102 @@
+package publish
+
+import (
+	"time"
+
+	"studio/capture"
+)
+
+// Stats is a snapshot of a session's health. With several destinations the
+// rates, counts and bytes are their sums, and the queue, congestion, RTT and
+// link delay the worst of them; EstimateKbps is the lowest. Rates are over
+// the last second, of what was sent to the servers; while the session only
+// records, of what was recorded.
+type Stats struct {
+	Time          time.Time
+	State         State
+	Uptime        time.Duration // since the stream went live; while only recording, since the session started
+	VideoKbps     float64
+	AudioKbps     float64
+	FPS           float64
+	FramesSent    uint64
+	FramesDropped uint64
+	Queue         time.Duration // media time waiting to be sent
+	// Congestion is the queue as a share of the queue limit, from 0 (clear)
+	// to 1 (dropping video).
+	Congestion float64
+	// TargetKbps is the video bitrate the encoder aims at now; adaptive
+	// bitrate moves it between its floor and UserKbps.
+	TargetKbps int
+	UserKbps   int
+	// EstimateKbps is the throughput the link delivers: the transport's
+	// delivery rate where it reports one, else what was sent over the
+	// last second (audio and video).
+	EstimateKbps float64
+	// DeliveryKbps is the transport's own measure of it, 0 where unknown or
+	// where the last sample was taken while sending less than the link
+	// could carry.
+	DeliveryKbps float64
+	// RTT is the connection's smoothed round-trip time, and LinkDelay how
+	// much of it queues along the path add; both zero where unknown.
+	RTT        time.Duration
+	LinkDelay  time.Duration
+	Reconnects int
+	BytesSent  uint64
+	Recording  bool // a local recording is being written
+	// VideoSource and AudioSource are the capture devices' health (zero
+	// when the Config gave no reporter).
+	VideoSource, AudioSource capture.SourceStatus
+	// Destinations has one entry per destination, in the order they were
+	// added, including those that ended.
+	Destinations []DestinationStats
+}
+
+// DestinationStats is one destination's share of Stats.
+type DestinationStats struct {
+	Name          string
+	State         State
+	Err           error // why it ended or last lost its connection
+	VideoKbps     float64
+	AudioKbps     float64
+	FPS           float64
+	FramesSent    uint64
+	FramesDropped uint64
+	Queue         time.Duration
+	Congestion    float64
+	// TargetKbps is the video bitrate this destination's link asks for.
+	TargetKbps   int
+	EstimateKbps float64
+	DeliveryKbps float64
+	RTT          time.Duration
+	LinkDelay    time.Duration
+	Reconnects   int
+	BytesSent    uint64
+}
+
+// sum folds the destinations into the session's totals.
+func (st *Stats) sum(ds []DestinationStats) {
+	first := true
+	for _, d := range ds {
+		st.FramesSent += d.FramesSent
+		st.FramesDropped += d.FramesDropped
+		st.Reconnects += d.Reconnects
+		st.BytesSent += d.BytesSent
+		if !d.State.active() {
+			continue
+		}
+		st.VideoKbps += d.VideoKbps
+		st.AudioKbps += d.AudioKbps
+		st.FPS = max(st.FPS, d.FPS)
+		st.Queue = max(st.Queue, d.Queue)
+		st.Congestion = max(st.Congestion, d.Congestion)
+		st.RTT = max(st.RTT, d.RTT)
+		st.LinkDelay = max(st.LinkDelay, d.LinkDelay)
+		if first || d.EstimateKbps < st.EstimateKbps {
+			st.EstimateKbps = d.EstimateKbps
+		}
+		if first || d.DeliveryKbps < st.DeliveryKbps {
+			st.DeliveryKbps = d.DeliveryKbps
+		}
+		first = false
+	}
+}
