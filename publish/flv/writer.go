@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"studio/encode"
@@ -33,18 +34,19 @@ type Writer struct {
 	file *os.File      // owned, closed by Close; nil for NewWriter
 	buf  *bufio.Writer // buffers file; nil for NewWriter
 
-	err       error // first write error; sticky
-	header    bool  // WriteHeader succeeded
-	closed    bool
-	closeErr  error
-	hasVideo  bool
-	hasAudio  bool
-	haveBase  bool
-	base      time.Duration // DTS of the first packet
-	lastTS    uint32        // largest timestamp written, ms
-	written   int64         // bytes handed to w without error
-	scratch   [TagHeaderSize + AVCPacketHeaderSize]byte
-	tagSizeBE [4]byte
+	err        error // first write error; sticky
+	header     bool  // WriteHeader succeeded
+	closed     bool
+	closeErr   error
+	hasVideo   bool
+	hasAudio   bool
+	haveBase   bool
+	base       time.Duration // DTS of the first packet
+	lastTS     uint32        // largest timestamp written, ms
+	written    int64         // bytes handed to w without error
+	scratch    [TagHeaderSize + AVCPacketHeaderSize]byte
+	tagSizeBE  [4]byte
+	fileClosed atomic.Bool // by Abort or Close
 }
 
 // NewWriter returns a Writer that writes to w. The caller keeps ownership of
@@ -212,23 +214,44 @@ func (w *Writer) Duration() time.Duration {
 // without error (for a file from Create, some may still be buffered).
 func (w *Writer) Written() int64 { return w.written }
 
+// ErrAborted is returned by a Writer from Create after Abort.
+var ErrAborted = errors.New("flv: recording aborted")
+
+// Abort cuts the recording short: for a Writer from Create it closes the
+// file at once, so that a write blocked on a stalled disk or pipe returns.
+// Every later write fails, and Close returns promptly; what reached the
+// file stays. Unlike the other methods, Abort may be called from any
+// goroutine, at any time, more than once.
+func (w *Writer) Abort() {
+	if w.file != nil && w.fileClosed.CompareAndSwap(false, true) {
+		_ = w.file.Close()
+	}
+}
+
 // Close flushes buffered data and, for a Writer from Create, closes the
 // file. It returns the first error the Writer met: a write error, then a
-// flush or close error. The context is not used: flushing to a local file
-// does not wait on a peer. Close is idempotent; later calls return the same
-// error.
+// flush or close error. If ctx ends first, the recording is aborted (see
+// Abort). Close is idempotent; later calls return the same error.
 func (w *Writer) Close(ctx context.Context) error {
 	if w.closed {
 		return w.closeErr
 	}
 	w.closed = true
+	stop := context.AfterFunc(ctx, w.Abort)
+	defer stop()
 	err := w.err
-	if w.buf != nil && w.err == nil {
+	if w.fileClosed.Load() && err == nil {
+		err = ErrAborted
+	}
+	if w.buf != nil && err == nil {
 		if ferr := w.buf.Flush(); ferr != nil {
 			err = fmt.Errorf("flv: flush: %w", ferr)
 		}
 	}
-	if w.file != nil {
+	if w.fileClosed.Load() && err == nil {
+		err = ErrAborted
+	}
+	if w.file != nil && w.fileClosed.CompareAndSwap(false, true) {
 		if cerr := w.file.Close(); cerr != nil && err == nil {
 			err = fmt.Errorf("flv: close: %w", cerr)
 		}
