@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"sync"
@@ -6,16 +6,17 @@ import (
 	"time"
 )
 
-// cpuMeter measures the process's CPU use (user + system, all threads)
-// between two samples, in percent of one core.
-type cpuMeter struct {
+// CPUMeter measures the process's CPU use (user + system, all threads)
+// between two samples, in percent of one core. The zero value is ready;
+// it is safe for concurrent use.
+type CPUMeter struct {
 	mu   sync.Mutex
 	at   time.Time     // guarded by mu
 	used time.Duration // guarded by mu
 }
 
-// sample returns the CPU use since the previous sample (0 the first time).
-func (m *cpuMeter) sample() float64 {
+// Sample returns the CPU use since the previous sample (0 the first time).
+func (m *CPUMeter) Sample() float64 {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"encoding/json"
@@ -9,29 +9,27 @@ import (
 	"sync"
 
 	"github.com/zalando/go-keyring"
-
-	"studio/ui"
 )
 
 // keyringService names studio's entries in the OS keyring.
-const keyringService = ui.AppID
+const keyringService = ID
 
-// keyStore keeps stream keys out of the preferences: in the OS keyring
+// KeyStore keeps stream keys out of the preferences: in the OS keyring
 // (Secret Service, macOS Keychain, Windows Credential Manager) when one
 // answers, otherwise in a JSON file of mode 0600 that only its owner can
 // read. Errors never contain a key.
-type keyStore struct {
+type KeyStore struct {
 	useKeyring bool
 	path       string // the fallback file
 
 	mu sync.Mutex // serialises file access
 }
 
-// newKeyStore returns a store that falls back to dir/streamkey. It uses the
+// NewKeyStore returns a store that falls back to dir/streamkey. It uses the
 // keyring only when a session bus is reachable, so that a machine without
 // one does not start a D-Bus daemon (as godbus would) just to fail.
-func newKeyStore(dir string) *keyStore {
-	ks := &keyStore{path: filepath.Join(dir, "streamkey")}
+func NewKeyStore(dir string) *KeyStore {
+	ks := &KeyStore{path: filepath.Join(dir, "streamkey")}
 	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") != "" {
 		_, err := keyring.Get(keyringService, "probe")
 		ks.useKeyring = err == nil || errors.Is(err, keyring.ErrNotFound)
@@ -39,24 +37,26 @@ func newKeyStore(dir string) *keyStore {
 	return ks
 }
 
-// defaultKeyStore uses the user config directory (~/.config/studio).
-func defaultKeyStore() *keyStore {
+// DefaultKeyStore uses the user config directory (~/.config/studio).
+func DefaultKeyStore() *KeyStore {
 	dir, err := os.UserConfigDir()
 	if err != nil {
 		dir = os.TempDir()
 	}
-	return newKeyStore(filepath.Join(dir, "studio"))
+	return NewKeyStore(filepath.Join(dir, "studio"))
 }
 
 // Where says where keys are kept, for the README and logs.
-func (ks *keyStore) Where() string {
+func (ks *KeyStore) Where() string {
 	if ks.useKeyring {
 		return "the OS keyring"
 	}
 	return ks.path
 }
 
-func (ks *keyStore) LoadKey(dest string) (string, error) {
+// LoadKey returns the key stored for destination dest, or "" when none
+// is.
+func (ks *KeyStore) LoadKey(dest string) (string, error) {
 	if ks.useKeyring {
 		k, err := keyring.Get(keyringService, dest)
 		if errors.Is(err, keyring.ErrNotFound) {
@@ -73,7 +73,8 @@ func (ks *keyStore) LoadKey(dest string) (string, error) {
 	return m[dest], err
 }
 
-func (ks *keyStore) SaveKey(dest, key string) error {
+// SaveKey stores key for destination dest; an empty key deletes it.
+func (ks *KeyStore) SaveKey(dest, key string) error {
 	if ks.useKeyring {
 		var err error
 		if key == "" {
@@ -106,7 +107,7 @@ func (ks *keyStore) SaveKey(dest, key string) error {
 	return ks.write(m)
 }
 
-func (ks *keyStore) read() (map[string]string, error) {
+func (ks *KeyStore) read() (map[string]string, error) {
 	m := map[string]string{}
 	b, err := os.ReadFile(ks.path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -123,7 +124,7 @@ func (ks *keyStore) read() (map[string]string, error) {
 
 // write replaces the file atomically. os.CreateTemp makes it with mode
 // 0600, readable by its owner only.
-func (ks *keyStore) write(m map[string]string) (err error) {
+func (ks *KeyStore) write(m map[string]string) (err error) {
 	defer func() {
 		if err != nil {
 			err = fmt.Errorf("saving the stream key: %w", err)

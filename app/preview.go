@@ -1,7 +1,6 @@
-package main
+package app
 
 import (
-	"context"
 	"image"
 	"image/draw"
 	"math"
@@ -176,29 +175,4 @@ func (l *levels) add(lv tap.Level) {
 	}
 	(*fn)(l.peak, 10*math.Log10(l.sumSq/float64(l.n)))
 	l.peak, l.sumSq, l.n, l.since = 0, 0, 0, lv.PTS
-}
-
-// lease lends a source to an encoder: Close ends the loan without closing
-// the source, which the backend keeps for the preview.
-type lease[F any, P any] struct {
-	src interface {
-		Read(context.Context) (F, error)
-		Props() P
-	}
-	closed atomic.Bool
-}
-
-func (l *lease[F, P]) Read(ctx context.Context) (F, error) {
-	if l.closed.Load() {
-		var zero F
-		return zero, capture.ErrClosed
-	}
-	return l.src.Read(ctx)
-}
-
-func (l *lease[F, P]) Props() P { return l.src.Props() }
-
-func (l *lease[F, P]) Close() error {
-	l.closed.Store(true)
-	return nil
 }

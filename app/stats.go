@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"encoding/json"
@@ -9,8 +9,9 @@ import (
 	"studio/publish"
 )
 
-// statsLine is one line of -stats-json output.
-type statsLine struct {
+// StatsLine is one line of -stats-json output: a session's Stats as JSON,
+// rounded for people. Its field names are a stable contract.
+type StatsLine struct {
 	Time          string  `json:"time"`
 	State         string  `json:"state"`
 	UptimeS       float64 `json:"uptime_s"`
@@ -37,8 +38,9 @@ type statsLine struct {
 
 func round1(f float64) float64 { return math.Round(f*10) / 10 }
 
-func newStatsLine(s publish.Stats) statsLine {
-	return statsLine{
+// NewStatsLine rounds s into a StatsLine.
+func NewStatsLine(s publish.Stats) StatsLine {
+	return StatsLine{
 		Time:          s.Time.UTC().Format(time.RFC3339Nano),
 		State:         s.State.String(),
 		UptimeS:       round1(s.Uptime.Seconds()),
@@ -64,20 +66,20 @@ func newStatsLine(s publish.Stats) statsLine {
 	}
 }
 
-// writeStats writes one JSON line per second until done closes, and a
-// last line then.
-func writeStats(w io.Writer, s *publish.Session, done <-chan struct{}) error {
+// WriteStats writes one JSON StatsLine of s per second to w until done
+// closes, and a last line then.
+func WriteStats(w io.Writer, s interface{ Stats() publish.Stats }, done <-chan struct{}) error {
 	enc := json.NewEncoder(w)
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {
 		select {
 		case <-t.C:
-			if err := enc.Encode(newStatsLine(s.Stats())); err != nil {
+			if err := enc.Encode(NewStatsLine(s.Stats())); err != nil {
 				return err
 			}
 		case <-done:
-			return enc.Encode(newStatsLine(s.Stats()))
+			return enc.Encode(NewStatsLine(s.Stats()))
 		}
 	}
 }

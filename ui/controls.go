@@ -8,6 +8,8 @@ import (
 
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"studio/app"
 )
 
 // load fills the pickers from the backend and the saved settings.
@@ -192,6 +194,7 @@ func (s *Studio) showDestination() {
 		}
 	}
 	s.c.Key.SetText(key)
+	s.keyChanged()
 	s.keyDestination = d.Name
 	s.advice.SetText(d.Advice)
 	s.checkDestination()
@@ -199,6 +202,7 @@ func (s *Studio) showDestination() {
 
 // destinationEdited follows typing in the server and key fields.
 func (s *Studio) destinationEdited() {
+	s.keyChanged()
 	if s.updating {
 		return
 	}
@@ -222,7 +226,7 @@ func (s *Studio) server() (Destination, string) {
 // destinationProblem says why the destination is not complete, or "".
 func (s *Studio) destinationProblem() string {
 	d, server := s.server()
-	if err := CheckServer(server, d.TLSOnly); err != nil {
+	if err := app.CheckServer(server, d.TLSOnly); err != nil {
 		return err.Error()
 	}
 	if strings.TrimSpace(s.c.Key.Text) == "" {
@@ -234,7 +238,7 @@ func (s *Studio) destinationProblem() string {
 // checkDestination shows the warning about a key pasted into the URL.
 func (s *Studio) checkDestination() {
 	_, server := s.server()
-	if KeyInURL(server) {
+	if app.KeyInURL(server) {
 		setWarning(s.warnings.dest, "The server URL seems to contain a stream key. Remove it from the URL and "+
 			"paste it into the Stream key field, where it stays hidden and out of the settings file.")
 	} else {
@@ -324,6 +328,7 @@ func (s *Studio) applyAutoLive(url string) {
 	s.c.Server.Enable()
 	s.c.Server.SetText(url[:i])
 	s.c.Key.SetText(url[i+1:])
+	s.keyChanged()
 	s.keyDestination = CustomName
 	s.advice.SetText(DestinationNamed(CustomName).Advice)
 	s.updating = false

@@ -1,11 +1,5 @@
 package ui
 
-import (
-	"fmt"
-	"net/url"
-	"strings"
-)
-
 // Destination is a streaming service with its ingest server and limits.
 type Destination struct {
 	Name string
@@ -50,68 +44,4 @@ func destinationNames() []string {
 		names[i] = d.Name
 	}
 	return names
-}
-
-// PublishURL joins a server URL and a stream key.
-func PublishURL(server, key string) string {
-	return strings.TrimRight(strings.TrimSpace(server), "/") + "/" + strings.TrimSpace(key)
-}
-
-// CheckServer says what is wrong with a server URL (without the key), or
-// returns nil.
-func CheckServer(server string, tlsOnly bool) error {
-	u, err := url.Parse(strings.TrimSpace(server))
-	if err != nil || u.Host == "" {
-		return fmt.Errorf("enter the server as rtmp://host/app or rtmps://host/app")
-	}
-	switch u.Scheme {
-	case "rtmp":
-		if tlsOnly {
-			return fmt.Errorf("this service accepts only rtmps://")
-		}
-	case "rtmps":
-	default:
-		return fmt.Errorf("the server must start with rtmp:// or rtmps://, not %s://", u.Scheme)
-	}
-	if strings.Trim(u.Path, "/") == "" {
-		return fmt.Errorf("the server URL needs an application, as in rtmp://host/live")
-	}
-	return nil
-}
-
-// KeyInURL reports whether a server URL seems to carry a stream key: a
-// query such as ?key=, or a last path segment after the application that
-// looks random (long, mixing letters and digits).
-func KeyInURL(server string) bool {
-	u, err := url.Parse(strings.TrimSpace(server))
-	if err != nil {
-		return false
-	}
-	q := strings.ToLower(u.RawQuery)
-	if strings.Contains(q, "key=") || strings.Contains(q, "token=") || strings.Contains(q, "secret=") {
-		return true
-	}
-	segs := strings.Split(strings.Trim(u.Path, "/"), "/")
-	if len(segs) < 2 {
-		return false
-	}
-	return looksRandom(segs[len(segs)-1])
-}
-
-// looksRandom is true for strings like "live_123456_AbCdEf" or
-// "xxxx-xxxx-xxxx-xxxx": at least 12 characters with letters and digits.
-func looksRandom(s string) bool {
-	if len(s) < 12 {
-		return false
-	}
-	var letters, digits int
-	for _, r := range s {
-		switch {
-		case r >= '0' && r <= '9':
-			digits++
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z':
-			letters++
-		}
-	}
-	return letters > 0 && digits > 0
 }

@@ -2,14 +2,15 @@ package ui
 
 import (
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/app"
+	fyneapp "fyne.io/fyne/v2/app"
 
+	"studio/app"
 	"studio/assets"
 )
 
 // AppID is the application identifier, as in FyneApp.toml. Preferences
 // are stored under it.
-const AppID = "io.studio.app"
+const AppID = app.ID
 
 // Options configure Run.
 type Options struct {
@@ -25,7 +26,7 @@ type Options struct {
 // window, or SIGINT or SIGTERM (which Fyne turns into Quit), while live
 // stops the session cleanly (at most StopTimeout) first.
 func Run(o Options) {
-	a := app.NewWithID(AppID)
+	a := fyneapp.NewWithID(AppID)
 	a.SetIcon(assets.Icon)
 	w := a.NewWindow("studio " + o.Version)
 	s := New(Config{Backend: o.Backend, Keys: o.Keys, Prefs: a.Preferences(), Window: w,

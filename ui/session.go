@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"studio/app"
 	"studio/publish"
 )
 
@@ -67,10 +68,7 @@ func (s *Studio) tapGoLive() {
 }
 
 // setStreaming notes whether the session streams.
-func (s *Studio) setStreaming(on bool) {
-	s.liveStreaming = on
-	s.streamingNow.Store(on)
-}
+func (s *Studio) setStreaming(on bool) { s.liveStreaming = on }
 
 // liveURL returns the URL to go live on, or "" after telling the user what
 // is missing.
@@ -80,7 +78,7 @@ func (s *Studio) liveURL() string {
 		return ""
 	}
 	d, server := s.server()
-	url := PublishURL(server, s.c.Key.Text)
+	url := app.PublishURL(server, s.c.Key.Text)
 	s.saveKey()
 	s.saveSoon()
 	s.logf("going live on %s (%s)", strings.TrimRight(server, "/")+"/****", d.Name)
@@ -95,11 +93,13 @@ func (s *Studio) startStream() {
 	}
 	live := s.live
 	s.setStreaming(true)
+	s.narration.SetDestination(app.Destination{URL: url})
 	s.losses = 0
 	s.graph.Reset()
 	s.showState(publish.StateConnecting)
 	if err := live.StartStream(url); err != nil {
 		s.setStreaming(false)
+		s.narration.SetDestination(app.Destination{})
 		s.showState(publish.StateLive)
 		s.fail("Could not go live", err)
 	}
@@ -108,7 +108,7 @@ func (s *Studio) startStream() {
 // stopStream ends the stream of a session that also records, on a
 // goroutine; the recording goes on.
 func (s *Studio) stopStream() {
-	live := s.live
+	live, narration := s.live, s.narration
 	s.streamStopping = true
 	s.refreshControls()
 	s.wg.Add(1)
@@ -117,6 +117,7 @@ func (s *Studio) stopStream() {
 		ctx, cancel := contextWithTimeout(StopTimeout)
 		defer cancel()
 		err := live.StopStream(ctx)
+		narration.SetDestination(app.Destination{})
 		s.do(func() {
 			s.streamStopping = false
 			if s.live != live {
@@ -311,7 +312,8 @@ func (s *Studio) start(stream, record bool) {
 	s.losses = 0
 	s.graph.Reset()
 	s.showState(publish.StateConnecting)
-	onEvent := s.eventLogger(set.RecordPath)
+	s.narration = app.NewNarration(app.Destination{URL: set.URL}, set.RecordPath)
+	onEvent := s.eventLogger(s.narration)
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -359,32 +361,14 @@ func (s *Studio) started(live Live, err error) {
 	s.refreshControls()
 }
 
-// eventLogger returns the OnEvent of one session: it logs each event at
-// once, on the session's goroutine (so that the log stays complete while
-// the window closes), and hands it to the UI goroutine.
-func (s *Studio) eventLogger(recording string) func(publish.Event) {
-	last := publish.StateIdle
+// eventLogger returns the OnEvent of one session: it logs each event's
+// narration at once, on the session's goroutine (so that the log stays
+// complete while the window closes), and hands the event to the UI
+// goroutine.
+func (s *Studio) eventLogger(n *app.Narration) func(publish.Event) {
 	return func(ev publish.Event) {
-		switch {
-		case ev.Status != nil:
-			s.logf("server: %s", ev.Status)
-		case ev.Attempt > 0:
-			s.logf("reconnect attempt %d failed: %v; next in %s", ev.Attempt, ev.Err, ev.RetryIn.Round(10*time.Millisecond))
-		case ev.Err != nil && ev.State != publish.StateError:
-			s.logf("warning: %v", ev.Err)
-		}
-		if ev.State != last {
-			last = ev.State
-			switch {
-			case ev.State == publish.StateLive && s.streamingNow.Load() && !errors.Is(ev.Err, publish.ErrStreamEnded):
-				s.logf("live")
-			case ev.State == publish.StateLive:
-				s.logf("recording to %s", recording)
-			case ev.State == publish.StateError:
-				s.logf("error: %v", ev.Err)
-			default:
-				s.logf("%s", strings.ToLower(strings.TrimSuffix(StateText(ev.State), "…")))
-			}
+		if line := n.Line(ev); line != "" {
+			s.logf("%s", line)
 		}
 		s.do(func() { s.applyEvent(ev) })
 	}
@@ -478,7 +462,7 @@ func (s *Studio) fail(title string, err error) {
 	if errors.As(err, &se) {
 		msg += "\n\nServer status: " + s.scrub(se.Status.String())
 	}
-	if h := Hint(err); h != "" {
+	if h := app.Hint(err); h != "" {
 		msg += "\n\nWhat to do: " + h
 	}
 	s.lastDialog = title + ": " + msg
@@ -650,12 +634,20 @@ func (s *Studio) clearStats() {
 
 func (s *Studio) setStatus(text string) { s.c.Status.SetText(s.scrub(text)) }
 
-// scrub hides the stream key wherever it appears in msg.
+// scrub hides the stream key wherever it appears in msg. It may run on
+// any goroutine: it reads the key that keyChanged took from the key field
+// on the UI goroutine, never the widget.
 func (s *Studio) scrub(msg string) string {
-	if k := strings.TrimSpace(s.c.Key.Text); len(k) >= 3 {
-		msg = strings.ReplaceAll(msg, k, "****")
+	if r := s.redactor.Load(); r != nil {
+		return r.Redact(msg)
 	}
 	return msg
+}
+
+// keyChanged takes the key field's text for scrub. UI goroutine only.
+func (s *Studio) keyChanged() {
+	r := app.Redactor{}.WithKey(s.c.Key.Text)
+	s.redactor.Store(&r)
 }
 
 func (s *Studio) logf(format string, args ...any) {

@@ -19,6 +19,7 @@ import (
 	"fyne.io/fyne/v2/data/binding"
 	"fyne.io/fyne/v2/widget"
 
+	"studio/app"
 	"studio/publish"
 )
 
@@ -66,13 +67,13 @@ type Studio struct {
 	// Session state; UI goroutine only.
 	state          publish.State
 	live           Live
-	liveStreaming  bool        // the session streams (else it only records); set through setStreaming
-	streamingNow   atomic.Bool // liveStreaming, for the event logger's goroutine
-	streamStopping bool        // StopStream is running
-	liveRecording  string      // the session's recording path, if any
-	recBusy        bool        // StartRecording or StopRecording is running
-	losses         int         // times this session lost its connection
-	attempts       int         // reconnect attempts that failed since the last loss
+	liveStreaming  bool           // the session streams (else it only records); set through setStreaming
+	narration      *app.Narration // the running session's
+	streamStopping bool           // StopStream is running
+	liveRecording  string         // the session's recording path, if any
+	recBusy        bool           // StartRecording or StopRecording is running
+	losses         int            // times this session lost its connection
+	attempts       int            // reconnect attempts that failed since the last loss
 	lostAt         time.Time
 	starting       bool // GoLive is running
 	stopWanted     bool // Stop was tapped while GoLive was running
@@ -85,6 +86,10 @@ type Studio struct {
 	afterEnd       func() // test hook: called after a session has ended
 	afterRecord    func() // test hook: called once a recording has started or stopped
 	updating       bool   // a control is being set programmatically
+
+	// redactor hides the key of the key field; set on the UI goroutine
+	// (keyChanged), read anywhere (scrub).
+	redactor atomic.Pointer[app.Redactor]
 
 	frame        atomic.Pointer[image.Image]
 	framePending atomic.Bool

@@ -273,25 +273,6 @@ func TestMonitorDisabledWithoutAudioOutput(t *testing.T) {
 	}
 }
 
-func TestHint(t *testing.T) {
-	for _, tc := range []struct {
-		err  error
-		want string
-	}{
-		{&publish.StatusError{Status: publish.Status{Code: "NetStream.Publish.BadName"}}, "no other encoder"},
-		{fmt.Errorf("x: %w", publish.ErrRejected), "stream key"},
-		{fmt.Errorf("x: %w", publish.ErrTLS), "SSL_CERT_FILE"},
-		{fmt.Errorf("x: %w", publish.ErrTimeout), "did not answer"},
-		{fmt.Errorf("x: %w", publish.ErrConnect), "host and port"},
-		{fmt.Errorf("x: %w", publish.ErrProtocol), "scheme"},
-		{fmt.Errorf("disk full"), ""},
-	} {
-		if got := Hint(tc.err); !strings.Contains(got, tc.want) || (tc.want == "") != (got == "") {
-			t.Errorf("Hint(%v) = %q, want it to mention %q", tc.err, got, tc.want)
-		}
-	}
-}
-
 func TestRecordWhileLiveKeepsTheStream(t *testing.T) {
 	h, _, live := newLiveHarness(t)
 	dir := t.TempDir()

@@ -1,18 +1,17 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
+	"time"
 
+	"studio/app"
 	"studio/capture"
 	"studio/capture/device"
-	"studio/capture/failover"
 	"studio/capture/screen"
-	"studio/capture/synth"
 )
 
 // Source names for -video and -audio. A device source may name one device
@@ -38,133 +37,63 @@ func validAudio(s string) bool {
 	return s == "synth" || s == "silence" || kind == audioMic && (!hasID || id != "")
 }
 
-// hintError is an error whose text is a complete message for the user
-// (what is missing and what to use instead) that still wraps its cause.
-type hintError struct {
-	msg string
-	err error
+// settings are the app.Settings that the flags ask for.
+func (o options) settings() app.Settings {
+	return app.Settings{
+		CameraID: videoID(o.video), MicrophoneID: audioID(o.audio),
+		Width: o.width, Height: o.height, FPS: o.fps,
+		VideoKbps: o.bitrate, AudioKbps: o.audioBitrate, Preset: o.preset,
+		KeyInterval: time.Duration(o.keyint * float64(time.Second)),
+		URL:         o.url, RecordPath: o.record, Duration: o.duration,
+	}
 }
 
-func (e *hintError) Error() string { return e.msg }
-func (e *hintError) Unwrap() error { return e.err }
-
-// openVideoFlag opens the -video source, wrapped in failover: a camera
-// that is lost puts a slate on the stream until it comes back.
-func openVideoFlag(o options, clock *capture.Clock) (*failover.VideoSource, error) {
-	props := capture.VideoProps{Width: o.width, Height: o.height, FPS: o.fps}
-	kind, id, _ := strings.Cut(o.video, ":")
-	if o.video == videoScreen {
-		return openScreen(clock, props, func(s capture.SourceStatus) { say(deviceNotice("screen", s)) })
-	}
-	if kind != videoCamera {
-		pat, err := synth.NewPattern(clock, props)
-		if err != nil {
-			return nil, err
-		}
-		return failover.Video(pat, clock, failover.Options[capture.VideoSource]{Device: "test pattern"}), nil
-	}
-	cam, err := device.OpenCamera(clock, id, props)
-	if errors.Is(err, capture.ErrNoDevice) {
-		what := "no camera found"
-		if id != "" {
-			what = fmt.Sprintf("camera %q not found", id)
-		}
-		return nil, &hintError{msg: what + ": use -video synth for the test pattern (studio -list-devices shows what there is)", err: err}
-	}
-	if err != nil {
-		return nil, fmt.Errorf("camera: %w (use -video synth for the test pattern)", err)
-	}
-	return failover.Video(cam, clock, failover.Options[capture.VideoSource]{
-		Device: deviceName(cam, id, "camera"),
-		Reopen: func(context.Context) (capture.VideoSource, error) { return device.OpenCamera(clock, id, props) },
-		Notify: func(s capture.SourceStatus) { say(deviceNotice("camera", s)) },
-	}), nil
-}
-
-// openScreen opens the X11 screen as a video source, with failover: if the
-// display goes away a slate stands in until it is back.
-func openScreen(clock *capture.Clock, props capture.VideoProps, notify func(capture.SourceStatus)) (*failover.VideoSource, error) {
-	scr, err := screen.Open(clock, props)
-	if errors.Is(err, capture.ErrNoDevice) {
-		return nil, &hintError{msg: "no screen to capture (is DISPLAY set to a running X server?): use -video synth for the test pattern", err: err}
-	}
-	if err != nil {
-		return nil, fmt.Errorf("screen: %w", err)
-	}
-	return failover.Video(scr, clock, failover.Options[capture.VideoSource]{
-		Device: deviceName(scr, "", "screen"),
-		Reopen: func(context.Context) (capture.VideoSource, error) { return screen.Open(clock, props) },
-		Notify: notify,
-	}), nil
-}
-
-// openAudioFlag opens the -audio source, wrapped in failover: a microphone
-// that is lost puts silence on the stream until it (or, for the default
-// microphone, another default one) comes back.
-func openAudioFlag(o options, clock *capture.Clock) (*failover.AudioSource, error) {
-	props := capture.AudioProps{SampleRate: 48000, Channels: 2}
-	kind, id, _ := strings.Cut(o.audio, ":")
+// videoID is the app source ID of a valid -video value.
+func videoID(flag string) string {
+	kind, id, hasID := strings.Cut(flag, ":")
 	switch {
-	case o.audio == "silence":
-		src, err := synth.NewSilence(clock, props, synth.DefaultFrameSamples)
-		if err != nil {
-			return nil, err
-		}
-		return failover.Audio(src, clock, failover.Options[capture.AudioSource]{Device: "silence"}), nil
-	case kind != audioMic:
-		src, err := synth.NewTone(clock, props, 1000, synth.DefaultFrameSamples)
-		if err != nil {
-			return nil, err
-		}
-		return failover.Audio(src, clock, failover.Options[capture.AudioSource]{Device: "test tone"}), nil
-	}
-	mic, err := device.OpenMicrophone(clock, id, props)
-	if errors.Is(err, capture.ErrNoDevice) {
-		what := "no microphone found"
-		if id != "" {
-			what = fmt.Sprintf("microphone %q not found", id)
-		}
-		return nil, &hintError{msg: what + ": use -audio synth for a test tone or -audio silence (studio -list-devices shows what there is)", err: err}
-	}
-	if err != nil {
-		return nil, fmt.Errorf("microphone: %w (use -audio synth or -audio silence)", err)
-	}
-	return failover.Audio(mic, clock, failover.Options[capture.AudioSource]{
-		Device: deviceName(mic, id, "default microphone"),
-		Reopen: func(context.Context) (capture.AudioSource, error) { return device.OpenMicrophone(clock, id, props) },
-		Notify: func(s capture.SourceStatus) { say(deviceNotice("microphone", s)) },
-	}), nil
-}
-
-// deviceName is the readable name of an opened device: what it reports, or
-// the ID it was opened with, or fallback.
-func deviceName(src any, id, fallback string) string {
-	if r, ok := src.(capture.Reporter); ok && r.Status().Device != "" {
-		return r.Status().Device
-	}
-	if id != "" {
+	case flag == videoScreen:
+		return app.ScreenID
+	case kind == videoCamera && hasID:
 		return id
+	case kind == videoCamera:
+		return app.DefaultCameraID
 	}
-	return fallback
+	return app.TestPatternID
 }
 
-// deviceNotice is the line that says that a device was lost, with what
-// stands in and what to check, or that it is back.
-func deviceNotice(kind string, s capture.SourceStatus) string {
-	if s.State == capture.SourceOK {
-		return fmt.Sprintf("%s %q is back: capturing from it again", kind, s.Device)
+// audioID is the app source ID of a valid -audio value.
+func audioID(flag string) string {
+	kind, id, hasID := strings.Cut(flag, ":")
+	switch {
+	case flag == "silence":
+		return app.SilenceID
+	case kind == audioMic && hasID:
+		return id
+	case kind == audioMic:
+		return app.DefaultMicrophoneID
 	}
-	standIn, check := "silence", "that it is plugged in, not muted or suspended, and that the sound server (PulseAudio or PipeWire) runs"
-	if kind != "microphone" {
-		standIn, check = "a slate", "that it is plugged in and not used by another program"
-	}
-	return fmt.Sprintf("warning: %s %q lost (%v): sending %s; check %s. studio picks it up again by itself", kind, s.Device, s.Err, standIn, check)
+	return app.TestToneID
 }
 
-// say prints one of studio's lines on stderr. Failover calls it from the
-// encoders' goroutines.
-var say = func(line string) {
-	fmt.Fprintf(os.Stderr, "studio: %s\n", line)
+// withFlagHint is the line for an error that kept the session from
+// starting: for a source that could not be opened, it names the flags
+// that pick another.
+func withFlagHint(err error) string {
+	var se *app.SourceError
+	if !errors.As(err, &se) || se.Kind == "" {
+		return err.Error()
+	}
+	missing := errors.Is(err, capture.ErrNoDevice)
+	switch {
+	case se.Kind == app.KindMicrophone && missing:
+		return err.Error() + ": use -audio synth for a test tone or -audio silence (studio -list-devices shows what there is)"
+	case se.Kind == app.KindMicrophone:
+		return err.Error() + " (use -audio synth or -audio silence)"
+	case missing:
+		return err.Error() + ": use -video synth for the test pattern (studio -list-devices shows what there is)"
+	}
+	return err.Error() + " (use -video synth for the test pattern)"
 }
 
 // listDevices prints the cameras and microphones found and the sources that

@@ -12,8 +12,12 @@ import (
 	"testing"
 	"time"
 
+	"studio/app"
 	"studio/internal/testpeer"
 )
+
+// statsLine is one line of -stats-json output.
+type statsLine = app.StatsLine
 
 // TestMain lets the test binary run as studio itself when STUDIO_AS_MAIN is
 // set, so that end-to-end tests exec exactly the code under test.

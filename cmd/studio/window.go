@@ -8,6 +8,7 @@ import (
 
 	"fyne.io/fyne/v2"
 
+	"studio/app"
 	"studio/ui"
 )
 
@@ -25,21 +26,19 @@ const (
 // SIGINT and SIGTERM close it as the close button does: a running session
 // stops cleanly first (see ui.Run).
 func runWindow(o options) int {
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	be := newBackend(logger)
+	autoLive := os.Getenv(envAutoLive)
+	// The AutoLive URL holds the key: never print it.
+	red := app.NewRedactor(app.Destination{URL: autoLive})
+	say := func(line string) { fmt.Fprintf(os.Stderr, "studio: %s\n", red.Redact(line)) }
+	logger := slog.New(slog.NewTextHandler(red.Writer(os.Stderr), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	be := app.NewEngine(app.EngineOptions{Logger: logger, Say: say})
 	defer be.Close(ui.StopTimeout)
 	opts := ui.Options{
 		Version:  version,
 		Backend:  be,
-		Keys:     defaultKeyStore(),
-		AutoLive: os.Getenv(envAutoLive),
-		Log:      func(line string) { fmt.Fprintf(os.Stderr, "studio: %s\n", line) },
-	}
-	if opts.AutoLive != "" {
-		// The URL holds the key: never print it.
-		url := opts.AutoLive
-		log := opts.Log
-		opts.Log = func(line string) { log(scrub(line, url)) }
+		Keys:     app.DefaultKeyStore(),
+		AutoLive: autoLive,
+		Log:      say,
 	}
 	if s := os.Getenv(envWindowSize); s != "" {
 		w, h, err := parseSize(s)

@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"studio/app"
 	"studio/internal/testpeer"
 	"studio/publish"
 	"studio/ui"
@@ -113,11 +114,11 @@ func startWindow(t *testing.T, be *timedBackend, server, key string) (*ui.Studio
 	a := test.NewTempApp(t)
 	recDir := t.TempDir()
 	a.Preferences().SetString("studio.record_dir", recDir)
-	be.backend = newBackend(slog.New(slog.DiscardHandler))
-	t.Cleanup(func() { be.backend.Close(5 * time.Second) })
+	be.Engine = app.NewEngine(app.EngineOptions{Logger: slog.New(slog.DiscardHandler)})
+	t.Cleanup(func() { be.Engine.Close(5 * time.Second) })
 	w := test.NewWindow(nil)
 	t.Cleanup(w.Close)
-	s := ui.New(ui.Config{Backend: be, Keys: newKeyStore(t.TempDir()), Prefs: a.Preferences(), Window: w, Version: "e2e"})
+	s := ui.New(ui.Config{Backend: be, Keys: app.NewKeyStore(t.TempDir()), Prefs: a.Preferences(), Window: w, Version: "e2e"})
 	t.Cleanup(func() { s.Shutdown(nil, 5*time.Second) })
 
 	states := make(chan publish.State, 32)
@@ -184,7 +185,7 @@ func waitRecorded(t *testing.T, ch <-chan string, what string) string {
 // that the test knows how much media the window sent, and likewise for the
 // recording.
 type timedBackend struct {
-	*backend
+	*app.Engine
 	mu                sync.Mutex
 	started, stops    time.Time
 	recStart, recStop time.Time
@@ -208,7 +209,7 @@ func (b *timedBackend) recordSpan() time.Duration {
 }
 
 func (b *timedBackend) GoLive(s ui.Settings, onEvent func(publish.Event)) (ui.Live, error) {
-	live, err := b.backend.GoLive(s, onEvent)
+	live, err := b.Engine.GoLive(s, onEvent)
 	b.mu.Lock()
 	b.started = time.Now()
 	b.sessions++
