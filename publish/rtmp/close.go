@@ -19,9 +19,15 @@ const closeDrainLimit = 2 * time.Second
 // Close ends the stream: FCUnpublish and deleteStream if the connection is
 // still healthy, then it waits (within ctx, and 2 s at most) for the server
 // to close its side, closes the socket and waits for the reader goroutine.
-// It is bounded by ctx, idempotent, and safe to call concurrently with a
-// failing write: when ctx ends first, the socket is closed anyway and
-// Close returns ctx's error.
+// It is idempotent and safe to call concurrently with a failing write. When
+// ctx ends first, the socket is closed anyway and Close returns ctx's error.
+//
+// When Close returns, no goroutine of the Stream runs any more, with one
+// exception: called from OnStatus, Close cannot wait for the reader
+// goroutine that is running OnStatus; that goroutine ends as soon as
+// OnStatus returns. The wait for the reader goroutine is not bounded by
+// ctx: once the socket is closed it ends at once, unless OnStatus is
+// running, which must return quickly.
 func (s *Stream) Close(ctx context.Context) error {
 	s.closeOnce.Do(func() { s.closeErr = s.close(ctx) })
 	return s.closeErr
@@ -29,11 +35,12 @@ func (s *Stream) Close(ctx context.Context) error {
 
 func (s *Stream) close(ctx context.Context) error {
 	s.closing.Store(true)
+	onReader := s.inOnStatus() // called from OnStatus: the reader goroutine is this one
 	var err error
 	if s.Err() == nil {
 		err = s.unpublish(ctx)
 	}
-	if err == nil && s.Err() == nil && !s.inCallback.Load() {
+	if err == nil && s.Err() == nil && !onReader {
 		// Half-close and let the server finish: this makes sure it has
 		// read everything (closing with unread data would reset the
 		// connection) and finalizes the recording. Not from OnStatus:
@@ -50,14 +57,16 @@ func (s *Stream) close(ctx context.Context) error {
 		}
 	}
 	s.fail(wire.ErrClosed)
-	if !s.inCallback.Load() {
-		select {
-		case <-s.readerDone:
-		case <-ctx.Done():
-			if err == nil {
-				err = ctx.Err()
-			}
+	if onReader {
+		return err
+	}
+	select {
+	case <-s.readerDone:
+	case <-ctx.Done():
+		if err == nil {
+			err = ctx.Err()
 		}
+		<-s.readerDone // the socket is closed: the reader is on its way out
 	}
 	return err
 }
@@ -77,7 +86,7 @@ func (s *Stream) unpublish(ctx context.Context) error {
 		_ = s.nc.SetWriteDeadline(d)
 		s.armedAt = d // keep armWriteDeadline from extending it
 	}
-	stop := context.AfterFunc(ctx, func() { _ = s.nc.SetWriteDeadline(time.Unix(1, 0)) })
+	stop := afterFunc(ctx, func() { _ = s.nc.SetWriteDeadline(time.Unix(1, 0)) })
 	defer stop()
 	for _, c := range []struct {
 		name string

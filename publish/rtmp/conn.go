@@ -68,7 +68,7 @@ type Stream struct {
 	done       chan struct{} // closed by fail
 	readerDone chan struct{} // closed when the reader goroutine exits
 	closing    atomic.Bool
-	inCallback atomic.Bool
+	onStatusG  atomic.Uint64 // the goroutine running OnStatus (see goid); 0: none
 	closeOnce  sync.Once
 	closeErr   error
 
@@ -153,3 +153,22 @@ func (s *Stream) Err() error {
 
 // Done is closed when the connection dies or is closed; Err then says why.
 func (s *Stream) Done() <-chan struct{} { return s.done }
+
+// afterFunc is context.AfterFunc, except that stop also waits for f when f
+// has already started, so that f's goroutine never outlives the caller.
+// stop may be called more than once.
+func afterFunc(ctx context.Context, f func()) (stop func() bool) {
+	done := make(chan struct{})
+	stopf := context.AfterFunc(ctx, func() {
+		defer close(done)
+		f()
+	})
+	return func() bool {
+		if stopf() {
+			close(done) // f will never run
+			return true
+		}
+		<-done
+		return false
+	}
+}

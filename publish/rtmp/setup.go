@@ -47,7 +47,7 @@ func (s *Stream) connect(ctx context.Context) error {
 
 	// From here on, cancelling ctx closes the connection, which unblocks
 	// whatever step is running.
-	stop := context.AfterFunc(ctx, func() { nc.Close() })
+	stop := afterFunc(ctx, func() { nc.Close() })
 	defer stop()
 	stepErr := func(step string, err error) error {
 		if ctx.Err() != nil {
@@ -172,7 +172,7 @@ func (s *Stream) connect(ctx context.Context) error {
 		return err
 	}
 	if !stop() {
-		// ctx ended just now and its AfterFunc is closing the connection.
+		// ctx ended just now and its AfterFunc closed the connection.
 		return ctxError(ctx, "publish")
 	}
 	return nil

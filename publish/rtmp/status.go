@@ -35,18 +35,27 @@ func (s *Stream) handleStatus(cmd Command) error {
 	return nil
 }
 
+// inOnStatus reports whether the caller is the reader goroutine running
+// OnStatus.
+func (s *Stream) inOnStatus() bool {
+	g := s.onStatusG.Load()
+	return g != 0 && g == goid()
+}
+
 func (s *Stream) redactStatus(st wire.Status) wire.Status {
 	st.Description = s.url.redact(st.Description)
 	return st
 }
 
-// emit reports a status event to the log and to OnStatus.
+// emit reports a status event to the log and to OnStatus. It runs on the
+// reader goroutine, and records that goroutine while OnStatus runs, so that
+// a Close called from OnStatus knows not to wait for it.
 func (s *Stream) emit(st wire.Status) {
 	st = s.redactStatus(st)
 	s.log.Info("rtmp: status", "code", st.Code, "level", string(st.Level), "description", st.Description)
 	if s.opts.OnStatus != nil {
-		s.inCallback.Store(true)
-		defer s.inCallback.Store(false)
+		s.onStatusG.Store(goid())
+		defer s.onStatusG.Store(0)
 		s.opts.OnStatus(st)
 	}
 }
