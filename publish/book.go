@@ -173,17 +173,6 @@ func (b *book) uptime(now time.Time) time.Duration {
 	return now.Sub(b.liveSince)
 }
 
-// destinations returns each destination's state and last error, in order.
-func (b *book) destinations() []destState {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	out := make([]destState, len(b.dests))
-	for i, d := range b.dests {
-		out[i] = *d
-	}
-	return out
-}
-
 // changeLocked moves d (when set) to st, recomputes the session's state
 // and emits one event when anything changed or err is set.
 func (b *book) changeLocked(d *destState, st State, err error, ev Event) {

@@ -51,17 +51,6 @@ func (il *interleaver) flush(emit func(*encode.Packet)) {
 	}
 }
 
-// discard releases every packet left.
-func (il *interleaver) discard() {
-	for _, p := range il.video {
-		p.Release()
-	}
-	for _, p := range il.audio {
-		p.Release()
-	}
-	il.video, il.audio = nil, nil
-}
-
 // next removes and returns the packet to send now, or nil to wait.
 func (il *interleaver) next(all bool) *encode.Packet {
 	switch {
