@@ -1,11 +1,15 @@
 package main
 
 import (
+	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"studio/app"
+	"studio/capture"
 	"studio/capture/device"
 )
 
@@ -85,6 +89,49 @@ func TestSourceFlags(t *testing.T) {
 	for _, s := range []string{"", "microphone", "mic:", "camera"} {
 		if validAudio(s) {
 			t.Errorf("-audio %q accepted", s)
+		}
+	}
+}
+
+// TestFlagSources: the -video and -audio values name the app's sources.
+func TestFlagSources(t *testing.T) {
+	for flag, id := range map[string]string{
+		"synth": app.TestPatternID, "screen": app.ScreenID, "camera": app.DefaultCameraID,
+		"camera:video2": "video2", "camera:/dev/video2": "/dev/video2",
+	} {
+		if got := videoID(flag); got != id {
+			t.Errorf("-video %s: source %q, want %q", flag, got, id)
+		}
+	}
+	for flag, id := range map[string]string{
+		"synth": app.TestToneID, "silence": app.SilenceID, "mic": app.DefaultMicrophoneID,
+		"mic:plughw:CARD=C615,DEV=0": "plughw:CARD=C615,DEV=0",
+	} {
+		if got := audioID(flag); got != id {
+			t.Errorf("-audio %s: source %q, want %q", flag, got, id)
+		}
+	}
+}
+
+func TestFlagHints(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{fmt.Errorf("video source: %w", &app.SourceError{Kind: app.KindCamera, Err: capture.ErrNoDevice}),
+			"video source: no camera found: use -video synth for the test pattern (studio -list-devices shows what there is)"},
+		{fmt.Errorf("video source: %w", &app.SourceError{Kind: app.KindScreen, Err: capture.ErrNoDevice}),
+			"video source: no screen to capture (is DISPLAY set to a running X server?): use -video synth for the test pattern (studio -list-devices shows what there is)"},
+		{fmt.Errorf("video source: %w", &app.SourceError{Kind: app.KindCamera, ID: "v", Err: errors.New("busy")}),
+			`video source: camera "v": busy (use -video synth for the test pattern)`},
+		{fmt.Errorf("audio source: %w", &app.SourceError{Kind: app.KindMicrophone, ID: "x", Err: capture.ErrNoDevice}),
+			`audio source: microphone "x" not found: use -audio synth for a test tone or -audio silence (studio -list-devices shows what there is)`},
+		{fmt.Errorf("audio source: %w", &app.SourceError{Kind: app.KindMicrophone, Err: errors.New("busy")}),
+			"audio source: microphone: busy (use -audio synth or -audio silence)"},
+		{errors.New("video encoder: no"), "video encoder: no"},
+	} {
+		if got := withFlagHint(tc.err); got != tc.want {
+			t.Errorf("withFlagHint(%v)\n got %q\nwant %q", tc.err, got, tc.want)
 		}
 	}
 }

@@ -56,7 +56,7 @@ func TestScreenshot(t *testing.T) {
 			case lines <- l:
 			default:
 			}
-			if !seen && l == "studio: live" {
+			if !seen && strings.HasPrefix(l, "studio: live on ") {
 				seen = true
 				close(live)
 			}

@@ -1,0 +1,48 @@
+package app
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"studio/capture"
+	"studio/publish"
+)
+
+type fixedStats publish.Stats
+
+func (f fixedStats) Stats() publish.Stats { return publish.Stats(f) }
+
+func TestStatsLine(t *testing.T) {
+	st := publish.Stats{
+		Time: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC), State: publish.StateLive, Uptime: 12345 * time.Millisecond,
+		VideoKbps: 2499.96, FPS: 29.97, FramesSent: 300, Queue: 12345 * time.Microsecond, Congestion: 0.123,
+		TargetKbps: 2000, UserKbps: 2500, RTT: 1500 * time.Microsecond, Recording: true,
+		VideoSource: capture.SourceStatus{Skipped: 3}, AudioSource: capture.SourceStatus{DriftPPM: 512.6},
+	}
+	var buf bytes.Buffer
+	done := make(chan struct{})
+	close(done)
+	if err := WriteStats(&buf, fixedStats(st), done); err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &m); err != nil {
+		t.Fatalf("%v: %s", err, buf.String())
+	}
+	want := map[string]any{
+		"time": "2025-01-02T03:04:05Z", "state": "live", "uptime_s": 12.3, "video_kbps": 2500.0, "fps": 30.0,
+		"frames_sent": 300.0, "queue_ms": 12.3, "congestion": 0.12, "target_kbps": 2000.0, "user_kbps": 2500.0,
+		"rtt_ms": 1.5, "recording": true, "frames_skipped": 3.0, "audio_drift_ppm": 513.0,
+	}
+	for k, v := range want {
+		if m[k] != v {
+			t.Errorf("%s = %v, want %v", k, m[k], v)
+		}
+	}
+	if n := strings.Count(buf.String(), "\n"); n != 1 {
+		t.Errorf("%d lines after done, want 1", n)
+	}
+}
