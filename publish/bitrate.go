@@ -9,33 +9,50 @@ import (
 	"studio/encode"
 )
 
-// bitrate owns the video encoder's bitrate: the user's target, and the
-// adaptive controller of each connected destination. The encoder aims at
-// the highest rate any connected destination asks for, never above the
-// user's target, so that a slow destination never lowers the quality of a
-// fast one (the slow one drops video at its own queue instead). Its methods
-// are safe for concurrent use.
+// Thresholds between the main video and the low rendition, as shares of
+// the highest rate any destination's link asks for.
+const (
+	lowBelow  = 0.70 // a destination asking for less moves to the low rendition
+	mainAbove = 0.90 // one on the low rendition asking for this much moves back
+)
+
+// bitrate owns the video encoders' bitrates: the user's target, and the
+// adaptive controller of each connected destination. The main encoder aims
+// at the highest rate a destination on it asks for, never above the user's
+// target, so that a slow destination never lowers the quality of a fast
+// one. A destination whose link asks for well under that moves to the low
+// rendition (when the session can make one), whose encoder aims at the
+// highest rate its destinations ask for; without a rendition it drops video
+// at its own queue instead. Its methods are safe for concurrent use.
 type bitrate struct {
+	s      *Session
 	enc    encode.VideoEncoder
 	policy AdaptivePolicy
 	log    *slog.Logger
 
-	mu     sync.Mutex
-	user   int // the user's target, 0 until known
-	target int // what the encoder aims at now
-	ctrls  map[*destination]*rateController
+	mu        sync.Mutex
+	user      int // the user's target, 0 until known
+	target    int // what the main encoder aims at now
+	low       *rendition
+	lowTarget int
+	lowFailed time.Time // when the low rendition last failed to start
+	ctrls     map[*destination]*rateController
 }
 
-func newBitrate(enc encode.VideoEncoder, p AdaptivePolicy, log *slog.Logger) *bitrate {
-	return &bitrate{enc: enc, policy: p, log: log, ctrls: map[*destination]*rateController{}}
+// lowRetry is how long after a failed start the low rendition is tried
+// again.
+const lowRetry = 10 * time.Second
+
+func newBitrate(s *Session) *bitrate {
+	return &bitrate{s: s, enc: s.cfg.Video, policy: s.cfg.Adaptive, log: s.log, ctrls: map[*destination]*rateController{}}
 }
 
 // known records the user's target once the encoder's first frame shows it.
-func (b *bitrate) known(kbps int) {
+func (b *bitrate) known(cfg encode.VideoConfig) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.user == 0 {
-		b.user, b.target = kbps, kbps
+		b.user, b.target = cfg.BitrateKbps, cfg.BitrateKbps
 	}
 }
 
@@ -54,6 +71,17 @@ func (b *bitrate) setUser(kbps int) error {
 	return nil
 }
 
+// forceKeyframe asks the encoder of tr for a keyframe.
+func (b *bitrate) forceKeyframe(tr track) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if tr == trackLow && b.low != nil {
+		_ = b.low.enc.ForceKeyframe()
+		return
+	}
+	_ = b.enc.ForceKeyframe()
+}
+
 // attach starts adaptation for d, unless it is off or already on.
 func (b *bitrate) attach(d *destination) {
 	b.mu.Lock()
@@ -64,8 +92,8 @@ func (b *bitrate) attach(d *destination) {
 	b.ctrls[d] = newRateController(b.policy, b.user)
 }
 
-// detach ends adaptation for d; the encoder follows the others, or goes
-// back to the user's target when none is left.
+// detach ends adaptation for d; the encoders follow the others, and the
+// main one goes back to the user's target when none is left.
 func (b *bitrate) detach(d *destination) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -73,15 +101,16 @@ func (b *bitrate) detach(d *destination) {
 		return
 	}
 	delete(b.ctrls, d)
+	d.want.Store(uint32(trackMain))
 	b.applyLocked()
 }
 
-// update runs every destination's controller once, from what its queue and
-// link show, and moves the encoder.
+// update runs every live destination's controller once, from what its
+// queue and link show, then places the destinations on the renditions and
+// sets the encoders.
 func (b *bitrate) update(now time.Time, dests []*destination) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	changed := false
 	for _, d := range dests {
 		c := b.ctrls[d]
 		if c == nil || d.entryState() != StateLive {
@@ -94,41 +123,106 @@ func (b *bitrate) update(now time.Time, dests []*destination) {
 		if moved {
 			b.log.Info("adaptive bitrate", "destination", d.name, "kbps", kbps, "queue", st.Queue,
 				"link_delay", st.LinkDelay, "estimate_kbps", st.EstimateKbps)
-			changed = true
 		}
 	}
-	if changed {
-		b.applyLocked()
-	}
+	b.applyLocked()
 }
 
-// applyLocked sets the encoder to the highest rate a destination asks for.
+// applyLocked places each destination on a rendition and sets the
+// encoders to what their destinations ask for.
 func (b *bitrate) applyLocked() {
-	want := b.user
-	if len(b.ctrls) > 0 {
-		want = 0
-		for _, c := range b.ctrls {
-			want = max(want, c.target)
+	best := 0
+	for _, c := range b.ctrls {
+		best = max(best, c.target)
+	}
+	if b.low != nil && b.low.ended() {
+		b.log.Warn("the low rendition ended; its destinations go back to the main video")
+		b.s.stopRendition(b.low)
+		b.low = nil
+	}
+	mainWant, lowWant := 0, 0
+	for d, c := range b.ctrls {
+		want := track(d.want.Load())
+		switch {
+		case b.s.cfg.Rendition == nil || b.low == nil && want == trackLow:
+			want = trackMain
+		case want == trackMain && float64(c.target) < lowBelow*float64(best):
+			want = trackLow
+		case want == trackLow && float64(c.target) >= mainAbove*float64(best):
+			want = trackMain
+		}
+		if want == trackLow {
+			lowWant = max(lowWant, c.target)
+		} else {
+			mainWant = max(mainWant, c.target)
+		}
+		if track(d.want.Swap(uint32(want))) != want {
+			// The move happens at the next keyframe of want: ask for one.
+			if want == trackMain {
+				_ = b.enc.ForceKeyframe()
+			} else if b.low != nil {
+				_ = b.low.enc.ForceKeyframe()
+			}
 		}
 	}
-	if want == b.target || want == 0 {
+	b.setLowLocked(lowWant)
+	if mainWant == 0 {
+		mainWant = b.user
+	}
+	if mainWant == b.target || mainWant == 0 {
 		return
 	}
-	if err := b.enc.SetBitrate(want); err != nil {
+	if err := b.enc.SetBitrate(mainWant); err != nil {
 		b.log.Warn("adaptive bitrate", "err", err)
 		return
 	}
-	b.target = want
+	b.target = mainWant
 }
 
-// targets returns the user's target, the encoder's, and what d's link asks
-// for (the encoder's when d has no controller).
-func (b *bitrate) targets(d *destination) (user, target, dest int) {
+// setLowLocked runs the low rendition at kbps, starts it when needed, and
+// stops it once no destination wants it or streams it (kbps 0).
+func (b *bitrate) setLowLocked(kbps int) {
+	switch {
+	case kbps > 0 && b.low == nil:
+		if time.Since(b.lowFailed) < lowRetry {
+			return
+		}
+		r, err := b.s.startRendition(kbps)
+		if err != nil {
+			b.lowFailed = time.Now()
+			b.log.Warn("low rendition", "err", err)
+			for d := range b.ctrls {
+				d.want.Store(uint32(trackMain))
+			}
+			return
+		}
+		b.low, b.lowTarget = r, kbps
+	case kbps > 0 && kbps != b.lowTarget:
+		if err := b.low.enc.SetBitrate(kbps); err != nil {
+			b.log.Warn("low rendition bitrate", "err", err)
+			return
+		}
+		b.lowTarget = kbps
+	case kbps == 0 && b.low != nil:
+		for d := range b.ctrls {
+			if track(d.on.Load()) == trackLow {
+				return // still on it until the main video's keyframe
+			}
+		}
+		b.s.stopRendition(b.low)
+		b.low, b.lowTarget = nil, 0
+	}
+}
+
+// targets returns the user's target, the main encoder's, and what d's link
+// asks for (the main encoder's when d has no controller), and whether d
+// streams the low rendition.
+func (b *bitrate) targets(d *destination) (user, target, dest int, low bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	dest = b.target
 	if c := b.ctrls[d]; c != nil {
 		dest = c.target
 	}
-	return b.user, b.target, dest
+	return b.user, b.target, dest, d != nil && track(d.on.Load()) == trackLow
 }

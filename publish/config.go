@@ -58,6 +58,13 @@ type Config struct {
 	Reconnect ReconnectPolicy
 	// Adaptive configures adaptive bitrate, which is on by default.
 	Adaptive AdaptivePolicy
+	// Rendition, when set, opens a second video encoder at kbps on the
+	// same capture, with the same size, frame rate and settings as Video
+	// (so the same sequence headers). A destination whose link carries
+	// well under what the others take then streams from it, at the rate
+	// its own link carries, while the others keep the full bitrate. It is
+	// opened when a destination first needs it and closed when none does.
+	Rendition func(kbps int) (encode.VideoEncoder, error)
 	// OnEvent, when set, is called on every state change, status event
 	// and warning. It is called one call at a time, in the order things
 	// happened, and must not block.

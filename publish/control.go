@@ -66,7 +66,7 @@ func (s *Session) AddDestination(d Destination) error {
 		s.book.finish(dst.entry, nil, false)
 		return ErrClosed
 	}
-	_ = s.cfg.Video.ForceKeyframe()
+	dst.forceKeyframe()
 	return nil
 }
 
@@ -152,12 +152,12 @@ func (s *Session) StopRecording() error {
 func (s *Session) Stats() Stats {
 	now := time.Now()
 	st := Stats{Time: now, State: s.State(), Uptime: s.book.uptime(now)}
-	user, target, _ := s.rate.targets(nil)
+	user, target, _, _ := s.rate.targets(nil)
 	st.UserKbps, st.TargetKbps = user, target
 	for _, d := range s.outs.destinations() {
 		ds := d.stats(now)
 		ds.State, ds.Err = s.book.get(d.entry)
-		_, _, ds.TargetKbps = s.rate.targets(d)
+		_, _, ds.TargetKbps, ds.LowRendition = s.rate.targets(d)
 		st.Destinations = append(st.Destinations, ds)
 	}
 	st.sum(st.Destinations)

@@ -32,6 +32,10 @@ type destination struct {
 	reconnects atomic.Int64
 	retryNow   chan struct{}
 	done       chan struct{}
+	// want is the video track the destination should stream, set by the
+	// bitrate; on is the one it streams, changed by the mux goroutine at a
+	// keyframe of want.
+	want, on atomic.Uint32
 
 	// Its timeline starts at zero with the first keyframe it sends; base
 	// is that keyframe's session time. Its goroutine only.
@@ -48,9 +52,11 @@ func (s *Session) newDestination(d Destination, joined bool) *destination {
 		s: s, name: d.Name, dial: d.Dial, ctx: ctx, stop: cancel, joined: joined,
 		retryNow: make(chan struct{}, 1), done: make(chan struct{}),
 	}
+	dst.want.Store(uint32(trackMain))
+	dst.on.Store(uint32(trackMain))
 	dst.q = newQueue(s.cfg.QueueLimit, 4096, func() {
 		s.log.Info("send queue over limit: dropping video up to the next keyframe", "destination", d.Name, "limit", s.cfg.QueueLimit)
-		_ = s.cfg.Video.ForceKeyframe()
+		dst.forceKeyframe()
 	})
 	if joined {
 		// Until the connection is up, keep recent audio only.
@@ -59,6 +65,28 @@ func (s *Session) newDestination(d Destination, joined bool) *destination {
 	dst.sent.init()
 	dst.entry = s.book.add(d.Name)
 	return dst
+}
+
+// takes reports whether p goes to this destination: audio, and the video
+// of the track it streams. It moves to the track it wants at that track's
+// next keyframe, so that what it sends always decodes.
+func (d *destination) takes(p *encode.Packet, tr track) bool {
+	if tr == trackAudio {
+		return true
+	}
+	on, want := track(d.on.Load()), track(d.want.Load())
+	if tr == want && want != on && p.Keyframe {
+		d.on.Store(uint32(want))
+		d.s.log.Info("destination changes rendition", "destination", d.name, "to", want)
+		return true
+	}
+	return tr == on
+}
+
+// forceKeyframe asks the encoder of the track the destination streams, or
+// is about to, for a keyframe.
+func (d *destination) forceKeyframe() {
+	d.s.rate.forceKeyframe(track(d.want.Load()))
 }
 
 // offer queues p to be sent; it never blocks.
@@ -150,7 +178,7 @@ func (d *destination) runStream() error {
 		if attempt > 0 || d.joined {
 			// Resume on a keyframe: nothing queued before it can decode.
 			d.q.resync()
-			_ = s.cfg.Video.ForceKeyframe()
+			d.forceKeyframe()
 		}
 		err = pub.WriteHeader(info)
 		if err == nil {

@@ -104,6 +104,7 @@ type fakePublisher struct {
 	mu        sync.Mutex
 	headers   int
 	packets   []encode.Packet
+	sizes     []int // len(Data) of each packet
 	closed    int
 	failAfter int // when > 0, WritePacket fails after this many packets
 	wrote     chan struct{}
@@ -131,6 +132,7 @@ func (p *fakePublisher) WritePacket(pk *encode.Packet) error {
 	c := *pk
 	c.Data = nil
 	p.packets = append(p.packets, c)
+	p.sizes = append(p.sizes, len(pk.Data))
 	if p.wrote != nil {
 		select {
 		case p.wrote <- struct{}{}:

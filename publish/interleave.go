@@ -6,66 +6,99 @@ import (
 	"studio/encode"
 )
 
-// interleaveWindow bounds how long, in media time, one track waits for the
-// other before it goes out anyway: a few video frames, about what the audio
-// capture and encoder run behind the video.
-const interleaveWindow = 100 * time.Millisecond
+// track tells the session's packet streams apart: the audio, the main
+// video, and the lower-bitrate video rendition when one runs.
+type track uint8
 
-// interleaver puts the packets of the two tracks in one DTS order. A packet
-// goes out once the other track has a packet at or after it, or once its
-// own track has waited interleaveWindow of media time. Output DTS never
-// decreases: a packet that comes later than that is moved up to the last
-// DTS sent. It is not safe for concurrent use.
-type interleaver struct {
-	video, audio []*encode.Packet
-	last         time.Duration
-	started      bool
-	moved        uint64 // packets whose DTS was moved up
+const (
+	trackAudio track = iota
+	trackMain
+	trackLow
+	numTracks
+)
+
+func (t track) String() string {
+	switch t {
+	case trackAudio:
+		return "audio"
+	case trackMain:
+		return "video"
+	case trackLow:
+		return "low rendition"
+	}
+	return "track"
 }
 
-// push takes p and hands every packet that may now go out to emit, in
-// order.
-func (il *interleaver) push(p *encode.Packet, emit func(*encode.Packet)) {
-	if p.Kind == encode.Video {
-		il.video = append(il.video, p)
-	} else {
-		il.audio = append(il.audio, p)
+// interleaveWindow bounds how long, in media time, one track waits for the
+// others before it goes out anyway: a few video frames, about what the
+// audio capture and encoder run behind the video.
+const interleaveWindow = 100 * time.Millisecond
+
+// interleaver puts the packets of every track in one DTS order. A packet
+// goes out once every open track has a packet at or after it, or once a
+// track has waited interleaveWindow of media time for the others. Audio and
+// main video are always open; the low rendition's track opens with its
+// first packet and closes with closeTrack. Output DTS never decreases: a
+// packet that comes later than that is moved up to the last DTS sent. It is
+// not safe for concurrent use.
+type interleaver struct {
+	q       [numTracks][]*encode.Packet
+	open    [numTracks]bool
+	last    time.Duration
+	started bool
+	moved   uint64 // packets whose DTS was moved up
+}
+
+// emitFunc receives the packets an interleaver lets out, in order.
+type emitFunc func(p *encode.Packet, tr track)
+
+// push takes p on track tr and hands every packet that may now go out to
+// emit, in order.
+func (il *interleaver) push(p *encode.Packet, tr track, emit emitFunc) {
+	il.q[tr] = append(il.q[tr], p)
+	il.open[tr] = true
+	il.drain(false, emit)
+}
+
+// closeTrack stops waiting for tr; what it holds still goes out in order.
+func (il *interleaver) closeTrack(tr track, emit emitFunc) {
+	if tr != trackAudio && tr != trackMain {
+		il.open[tr] = false
 	}
-	for {
-		next := il.next(false)
-		if next == nil {
-			return
-		}
-		emit(il.stamp(next))
-	}
+	il.drain(false, emit)
 }
 
 // flush hands every packet left to emit, in order.
-func (il *interleaver) flush(emit func(*encode.Packet)) {
+func (il *interleaver) flush(emit emitFunc) { il.drain(true, emit) }
+
+func (il *interleaver) drain(all bool, emit emitFunc) {
 	for {
-		next := il.next(true)
-		if next == nil {
+		tr, ok := il.next(all)
+		if !ok {
 			return
 		}
-		emit(il.stamp(next))
+		emit(il.stamp(pop(&il.q[tr])), tr)
 	}
 }
 
-// next removes and returns the packet to send now, or nil to wait.
-func (il *interleaver) next(all bool) *encode.Packet {
-	switch {
-	case len(il.video) > 0 && len(il.audio) > 0:
-		// Video first at equal DTS: a stream starts on its keyframe.
-		if il.audio[0].DTS < il.video[0].DTS {
-			return pop(&il.audio)
+// next picks the track whose head goes out now, or false to wait.
+func (il *interleaver) next(all bool) (track, bool) {
+	best, found, complete, stalled := track(0), false, true, false
+	for tr := range numTracks {
+		q := il.q[tr]
+		if len(q) == 0 {
+			if il.open[tr] || tr == trackAudio || tr == trackMain {
+				complete = false
+			}
+			continue
 		}
-		return pop(&il.video)
-	case len(il.video) > 0 && (all || waited(il.video)):
-		return pop(&il.video)
-	case len(il.audio) > 0 && (all || waited(il.audio)):
-		return pop(&il.audio)
+		stalled = stalled || waited(q)
+		// Video first at equal DTS: a stream starts on its keyframe.
+		if !found || q[0].DTS < il.q[best][0].DTS || (q[0].DTS == il.q[best][0].DTS && best == trackAudio) {
+			best, found = tr, true
+		}
 	}
-	return nil
+	return best, found && (all || complete || stalled)
 }
 
 // waited reports whether a track's queue spans more than the window.

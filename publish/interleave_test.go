@@ -17,17 +17,17 @@ func mkpkt(kind encode.Kind, ms int) *encode.Packet {
 func TestInterleaverOrdersAcrossTracks(t *testing.T) {
 	var il interleaver
 	var out []*encode.Packet
-	emit := func(p *encode.Packet) { out = append(out, p) }
+	emit := func(p *encode.Packet, _ track) { out = append(out, p) }
 	v, a := 0, 0
 	for range 20 {
 		// Three video frames, then the audio for the same time, as a
 		// capture with a 60 ms audio buffer delivers them.
 		for range 3 {
-			il.push(mkpkt(encode.Video, v), emit)
+			il.push(mkpkt(encode.Video, v), trackMain, emit)
 			v += 33
 		}
 		for a+21 <= v {
-			il.push(mkpkt(encode.Audio, a), emit)
+			il.push(mkpkt(encode.Audio, a), trackAudio, emit)
 			a += 21
 		}
 	}
@@ -52,21 +52,21 @@ func TestInterleaverOrdersAcrossTracks(t *testing.T) {
 func TestInterleaverBoundsTheWait(t *testing.T) {
 	var il interleaver
 	var out []*encode.Packet
-	emit := func(p *encode.Packet) { out = append(out, p) }
+	emit := func(p *encode.Packet, _ track) { out = append(out, p) }
 	ms := 0
 	for ; ms <= int(interleaveWindow/time.Millisecond); ms += 33 {
-		il.push(mkpkt(encode.Video, ms), emit)
+		il.push(mkpkt(encode.Video, ms), trackMain, emit)
 	}
 	if len(out) != 0 {
 		t.Fatalf("%d packets out within the window, want 0", len(out))
 	}
-	il.push(mkpkt(encode.Video, ms), emit)
+	il.push(mkpkt(encode.Video, ms), trackMain, emit)
 	if len(out) != 1 || out[0].DTS != 0 {
 		t.Fatalf("past the window: %d packets out, want the first", len(out))
 	}
 	// Audio from before what was sent is moved up, never sent back in time.
 	il.flush(emit)
-	il.push(mkpkt(encode.Audio, 10), emit)
+	il.push(mkpkt(encode.Audio, 10), trackAudio, emit)
 	il.flush(emit)
 	for i := 1; i < len(out); i++ {
 		if out[i].DTS < out[i-1].DTS {
@@ -80,7 +80,7 @@ func TestInterleaverBoundsTheWait(t *testing.T) {
 
 func BenchmarkInterleaver(b *testing.B) {
 	var il interleaver
-	emit := func(p *encode.Packet) {}
+	emit := func(*encode.Packet, track) {}
 	v := encode.NewPacket(encode.Video, 0, 0, true, nil, nil)
 	a := encode.NewPacket(encode.Audio, 0, 0, true, nil, nil)
 	ts := time.Duration(0)
@@ -88,7 +88,7 @@ func BenchmarkInterleaver(b *testing.B) {
 	for b.Loop() {
 		ts += 10 * time.Millisecond
 		v.DTS, a.DTS = ts, ts+time.Millisecond
-		il.push(v, emit)
-		il.push(a, emit)
+		il.push(v, trackMain, emit)
+		il.push(a, trackAudio, emit)
 	}
 }

@@ -6,7 +6,14 @@ import (
 	"studio/encode"
 )
 
-// muxLoop builds the stream header, puts the packets of both tracks in one
+// muxIn is one packet from an encode loop, or with p nil the end of a
+// track that can end before the session (the low rendition).
+type muxIn struct {
+	p  *encode.Packet
+	tr track
+}
+
+// muxLoop builds the stream header, puts the packets of every track in one
 // DTS order and hands them to the outputs. The stream begins with the
 // first video frame (a keyframe): audio that arrives before it waits for
 // it, and audio from before it is dropped.
@@ -26,37 +33,41 @@ func (s *Session) muxLoop() {
 		s.outs.close()
 		close(s.muxDone)
 	}()
-	for p := range s.in {
-		if !haveHdr {
-			if p.Kind != encode.Video {
-				pending = append(pending, p)
-				continue
-			}
+	for in := range s.in {
+		p := in.p
+		switch {
+		case p == nil:
+			il.closeTrack(in.tr, s.outs.fanOut)
+		case !haveHdr && in.tr == trackAudio:
+			pending = append(pending, p)
+		case !haveHdr && in.tr == trackMain:
 			info := encode.StreamInfo{Video: s.cfg.Video.Config(), Audio: s.cfg.Audio.Config()}
 			haveHdr = true
-			s.rate.known(info.Video.BitrateKbps)
+			s.rate.known(info.Video)
 			s.hdr.set(info)
 			start = p.DTS
-			il.push(p, s.outs.fanOut)
+			il.push(p, trackMain, s.outs.fanOut)
 			for _, a := range pending {
-				s.muxFrom(&il, a, start)
+				s.muxFrom(&il, a, trackAudio, start)
 			}
 			pending = nil
-			continue
+		case !haveHdr:
+			p.Release()
+		default:
+			s.muxFrom(&il, p, in.tr, start)
 		}
-		s.muxFrom(&il, p, start)
 	}
 	if il.moved > 0 {
 		s.log.Info("packets that came too late for their place were moved up", "count", il.moved)
 	}
 }
 
-// muxFrom interleaves p unless it is audio from before start, the first
-// video frame.
-func (s *Session) muxFrom(il *interleaver, p *encode.Packet, start time.Duration) {
-	if p.Kind == encode.Audio && p.DTS < start {
+// muxFrom interleaves p unless it is from before start, the first video
+// frame.
+func (s *Session) muxFrom(il *interleaver, p *encode.Packet, tr track, start time.Duration) {
+	if p.DTS < start {
 		p.Release()
 		return
 	}
-	il.push(p, s.outs.fanOut)
+	il.push(p, tr, s.outs.fanOut)
 }

@@ -9,6 +9,9 @@ import (
 // output is where the session's packets go: a destination or the
 // recording. Each runs on its own goroutine behind its own queue.
 type output interface {
+	// takes reports whether the output wants p, from track tr; it is
+	// called on the mux goroutine, in packet order, for every packet.
+	takes(p *encode.Packet, tr track) bool
 	// offer hands p to the output, which owns it from then on. It never
 	// blocks.
 	offer(p *encode.Packet)
@@ -65,10 +68,16 @@ func (os *outputSet) remove(o output) {
 	}
 }
 
-// fanOut hands p to every output. The mux goroutine only.
-func (os *outputSet) fanOut(p *encode.Packet) {
+// fanOut hands p, from track tr, to every output that takes it. The mux
+// goroutine only.
+func (os *outputSet) fanOut(p *encode.Packet, tr track) {
 	os.mu.Lock()
-	os.scratch = append(os.scratch[:0], os.outs...)
+	os.scratch = os.scratch[:0]
+	for _, o := range os.outs {
+		if o.takes(p, tr) {
+			os.scratch = append(os.scratch, o)
+		}
+	}
 	os.mu.Unlock()
 	if len(os.scratch) == 0 {
 		p.Release()

@@ -53,6 +53,10 @@ func (s *Session) newRecorder(pub Publisher, midStream bool) *recorder {
 // ErrDiskSlow is wrapped by the warning that the recording falls behind.
 var ErrDiskSlow = errors.New("the disk is too slow for the recording")
 
+// takes reports whether p goes into the recording: audio and the main
+// video.
+func (r *recorder) takes(_ *encode.Packet, tr track) bool { return tr != trackLow }
+
 // offer queues p to be written; it never blocks.
 func (r *recorder) offer(p *encode.Packet) { r.q.push(p) }
 

@@ -34,7 +34,8 @@ type Session struct {
 	stopCtx      context.Context // ends when Stop is called
 	requestStop  context.CancelFunc
 
-	in            chan *encode.Packet
+	in            chan muxIn
+	rend          renditions    // the low video rendition, when one runs
 	encodersEnded chan struct{} // closed when both encode loops have returned
 	muxDone       chan struct{} // closed when no more packets go to outputs
 	done          chan struct{}
@@ -75,13 +76,13 @@ func Start(cfg Config) (*Session, error) {
 		cfg:           cfg,
 		log:           cfg.Logger,
 		book:          newBook(cfg.OnEvent, time.Now()),
-		rate:          newBitrate(cfg.Video, cfg.Adaptive, cfg.Logger),
 		hdr:           newHeader(),
-		in:            make(chan *encode.Packet, 64),
+		in:            make(chan muxIn, 64),
 		encodersEnded: make(chan struct{}),
 		muxDone:       make(chan struct{}),
 		done:          make(chan struct{}),
 	}
+	s.rate = newBitrate(s)
 	s.stopCtx, s.requestStop = context.WithCancel(context.Background())
 	s.capture, s.stopCapture = context.WithCancel(context.Background())
 	s.network, s.abortNetwork = context.WithCancel(context.Background())
@@ -96,13 +97,20 @@ func Start(cfg Config) (*Session, error) {
 	var encoders sync.WaitGroup
 	encoders.Add(2)
 	s.loops.Add(3)
-	go s.encodeLoop(&encoders, cfg.Video.ReadPacket, "video")
-	go s.encodeLoop(&encoders, cfg.Audio.ReadPacket, "audio")
+	go func() {
+		defer encoders.Done()
+		s.encodeLoop(s.capture, cfg.Video.ReadPacket, trackMain)
+	}()
+	go func() {
+		defer encoders.Done()
+		s.encodeLoop(s.capture, cfg.Audio.ReadPacket, trackAudio)
+	}()
 	go s.muxLoop()
 	go s.statsLoop()
 	go func() {
 		encoders.Wait()
 		close(s.encodersEnded)
+		s.rend.closeAll()
 		close(s.in)
 		s.loops.Done()
 	}()
@@ -194,15 +202,19 @@ func (s *Session) fail(err error) {
 	s.abortNetwork()
 }
 
-// encodeLoop moves packets from one encoder into the mux until capture
-// stops, the duration is reached, or the encoder fails.
-func (s *Session) encodeLoop(wg *sync.WaitGroup, read func(context.Context) (*encode.Packet, error), kind string) {
-	defer wg.Done()
+// encodeLoop moves packets from one encoder into the mux until ctx ends,
+// the duration is reached, or the encoder fails (which fails the session,
+// except on the low rendition's track, which only ends).
+func (s *Session) encodeLoop(ctx context.Context, read func(context.Context) (*encode.Packet, error), tr track) {
 	for {
-		p, err := read(s.capture)
+		p, err := read(ctx)
 		if err != nil {
-			if s.capture.Err() == nil {
-				s.fail(fmt.Errorf("%s encoder: %w", kind, err))
+			switch {
+			case ctx.Err() != nil:
+			case tr == trackLow:
+				s.log.Warn("the low rendition's encoder failed", "err", err)
+			default:
+				s.fail(fmt.Errorf("%v encoder: %w", tr, err))
 			}
 			return
 		}
@@ -214,10 +226,10 @@ func (s *Session) encodeLoop(wg *sync.WaitGroup, read func(context.Context) (*en
 			p.Release()
 			return
 		}
-		if p.Kind == encode.Video {
+		if tr == trackMain {
 			s.lastVideo.Store(int64(p.PTS))
 		}
-		s.in <- p
+		s.in <- muxIn{p, tr}
 	}
 }
 

@@ -64,7 +64,10 @@ type DestinationStats struct {
 	Queue         time.Duration
 	Congestion    float64
 	// TargetKbps is the video bitrate this destination's link asks for.
-	TargetKbps   int
+	TargetKbps int
+	// LowRendition is set while the destination streams the low rendition
+	// (see Config.Rendition) rather than the main video.
+	LowRendition bool
 	EstimateKbps float64
 	DeliveryKbps float64
 	RTT          time.Duration
