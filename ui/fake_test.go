@@ -50,7 +50,7 @@ func (f *fakeBackend) GoLive(s Settings, onEvent func(publish.Event)) (Live, err
 		return nil, f.startErr
 	}
 	f.settings, f.onEvent = s, onEvent
-	f.live = &fakeLive{done: make(chan struct{}), stopped: make(chan struct{}, 4)}
+	f.live = &fakeLive{done: make(chan struct{}), stopped: make(chan struct{}, 4), startedStream: make(chan struct{}, 4)}
 	return f.live, nil
 }
 
@@ -101,14 +101,16 @@ type fakeLive struct {
 	recording string
 	// streamURL is what StartStream got, "" when not streaming;
 	// streamStops counts StopStream calls.
-	streamURL   string
-	streamStops int
-	streamed    chan struct{} // receives once per StopStream, when set
+	streamURL     string
+	streamStops   int
+	streamed      chan struct{} // receives once per StopStream, when set
+	startedStream chan struct{} // receives once per StartStream
 }
 
 func (l *fakeLive) StartStream(url string) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.startedStream <- struct{}{}
 	if l.streamURL != "" {
 		return publish.ErrStreaming
 	}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -85,24 +83,37 @@ func (s *Studio) liveURL() string {
 	return url
 }
 
-// startStream makes the running recording-only session stream as well.
+// startStream makes the running recording-only session stream as well,
+// on a goroutine: StartStream reports the stream's first events before it
+// returns.
 func (s *Studio) startStream() {
 	url := s.liveURL()
 	if url == "" {
 		return
 	}
-	live := s.live
+	live, narration := s.live, s.narration
 	s.setStreaming(true)
-	s.narration.SetDestination(app.Destination{URL: url})
+	narration.SetDestination(app.Destination{URL: url})
 	s.losses = 0
 	s.graph.Reset()
 	s.showState(publish.StateConnecting)
-	if err := live.StartStream(url); err != nil {
-		s.setStreaming(false)
-		s.narration.SetDestination(app.Destination{})
-		s.showState(publish.StateLive)
-		s.fail("Could not go live", err)
-	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		err := live.StartStream(url)
+		if err == nil {
+			return
+		}
+		narration.SetDestination(app.Destination{})
+		s.do(func() {
+			if s.live != live {
+				return
+			}
+			s.setStreaming(false)
+			s.showState(publish.StateLive)
+			s.fail("Could not go live", err)
+		})
+	}()
 }
 
 // stopStream ends the stream of a session that also records, on a
@@ -132,163 +143,6 @@ func (s *Studio) stopStream() {
 			s.logf("stream ended; the recording goes on")
 		})
 	}()
-}
-
-// tapRecord starts or stops the local recording: on its own when not
-// streaming (a session that only records), or alongside the running stream,
-// which goes on untouched.
-func (s *Studio) tapRecord() {
-	switch {
-	case s.recBusy || s.starting || s.stopping:
-	case s.live == nil:
-		s.start(false, true)
-	case !s.liveStreaming:
-		s.stopSession()
-	case s.liveRecording == "":
-		s.startRecording()
-	default:
-		s.stopRecording()
-	}
-}
-
-// newRecordPath names a new recording file.
-func (s *Studio) newRecordPath() string {
-	return filepath.Join(s.prefs.RecordDir, "studio-"+time.Now().Format("20060102-150405")+".flv")
-}
-
-// startRecording starts recording the running stream, on a goroutine.
-func (s *Studio) startRecording() {
-	live, path := s.live, s.newRecordPath()
-	s.recBusy = true
-	s.refreshControls()
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		err := live.StartRecording(path)
-		s.do(func() {
-			s.recBusy = false
-			switch {
-			case err != nil:
-				s.setStatus("Could not record: " + err.Error())
-				s.logf("recording failed: %v", err)
-			case s.live == live:
-				s.liveRecording = path
-				s.setStatus("Recording to " + path)
-				s.logf("recording to %s", path)
-			}
-			s.showRecording(false)
-			s.showState(s.state)
-			if s.afterRecord != nil {
-				s.afterRecord()
-			}
-		})
-	}()
-}
-
-// stopRecording finishes the running stream's recording, on a goroutine.
-func (s *Studio) stopRecording() {
-	live, path := s.live, s.liveRecording
-	s.recBusy = true
-	s.refreshControls()
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		err := live.StopRecording()
-		s.do(func() {
-			s.recBusy = false
-			if s.live == live && s.liveRecording == path {
-				s.liveRecording = ""
-			}
-			if err != nil {
-				s.setStatus("Recording: " + err.Error())
-			} else {
-				s.setStatus("Recording saved to " + path)
-				s.logf("recording saved to %s", path)
-			}
-			s.showRecordingFile(path, true)
-			s.showState(s.state)
-			if s.afterRecord != nil {
-				s.afterRecord()
-			}
-		})
-	}()
-}
-
-// showRecording shows the running recording's file and size (at most once
-// a second, from tick), or, with saved, the file just finished.
-func (s *Studio) showRecording(saved bool) {
-	if s.liveRecording != "" {
-		s.showRecordingFile(s.liveRecording, saved)
-	}
-}
-
-func (s *Studio) showRecordingFile(path string, saved bool) {
-	size := "0 B"
-	if fi, err := os.Stat(path); err == nil {
-		size = byteSize(fi.Size())
-	}
-	text := "● REC  " + path + "  " + size
-	s.c.Recording.Importance = widget.DangerImportance
-	if saved {
-		text = "Saved  " + path + "  " + size
-		s.c.Recording.Importance = widget.MediumImportance
-	}
-	if s.c.Recording.Text != text || s.c.Recording.Hidden {
-		s.c.Recording.SetText(s.scrub(text))
-		s.c.Recording.Show()
-	}
-}
-
-// byteSize formats n bytes for people.
-func byteSize(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.2f GB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.0f kB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
-}
-
-// deviceLost says that a camera or microphone is gone and what stands in.
-func (s *Studio) deviceLost(d DeviceLost) {
-	switch {
-	case d.Camera && d.Back:
-		s.logf("camera %s is back", nameOf(s.be.Cameras(), d.ID))
-		s.lost.camera = ""
-	case d.Back:
-		s.logf("microphone %s is back", nameOf(s.be.Microphones(), d.ID))
-		s.lost.microphone = ""
-	case d.Camera:
-		s.lost.camera = nameOf(s.be.Cameras(), d.ID)
-		s.logf("camera lost (%v): sending a slate", d.Err)
-	default:
-		s.lost.microphone = nameOf(s.be.Microphones(), d.ID)
-		s.logf("microphone lost (%v): sending silence", d.Err)
-	}
-	s.showLost()
-}
-
-// showLost shows the lost devices, if any.
-func (s *Studio) showLost() {
-	stays := "the stream stays up."
-	if s.live == nil && !s.starting {
-		stays = "you can also pick another source."
-	}
-	var lines []string
-	if s.lost.camera != "" {
-		lines = append(lines, fmt.Sprintf("Camera lost (%s): sending a 'camera lost' slate; %s Check that it is plugged in; studio picks it up again by itself.", s.lost.camera, stays))
-	}
-	if s.lost.microphone != "" {
-		lines = append(lines, fmt.Sprintf("Microphone lost (%s): sending silence; %s Check that it is plugged in and not muted, and that the sound server runs; studio picks it up again by itself.", s.lost.microphone, stays))
-	}
-	text := strings.Join(lines, "\n")
-	if text == s.c.DeviceLost.Text {
-		return
-	}
-	setWarning(s.c.DeviceLost, text)
 }
 
 // start begins a session that streams, records, or both.
@@ -362,9 +216,10 @@ func (s *Studio) started(live Live, err error) {
 }
 
 // eventLogger returns the OnEvent of one session: it logs each event's
-// narration at once, on the session's goroutine (so that the log stays
+// narration at once, on the caller's goroutine (so that the log stays
 // complete while the window closes), and hands the event to the UI
-// goroutine.
+// goroutine. Nothing on the UI goroutine calls a Live method that may
+// report an event (see startStream): there, Studio.do must not be called.
 func (s *Studio) eventLogger(n *app.Narration) func(publish.Event) {
 	return func(ev publish.Event) {
 		if line := n.Line(ev); line != "" {
@@ -566,70 +421,6 @@ func (s *Studio) refreshControls() {
 	} else {
 		c.Server.Enable()
 	}
-}
-
-// tick shows the session's stats, the recording's size and the process's
-// CPU use.
-func (s *Studio) tick() {
-	_ = s.stats.cpu.Set(fmt.Sprintf("%.0f%%", s.be.CPU()))
-	if s.live == nil {
-		return
-	}
-	st := s.live.Stats()
-	s.showStats(st)
-	if s.liveRecording != "" && !s.recBusy && !st.Recording && st.State == publish.StateLive {
-		// The session stopped it (a write failed): its warning is in
-		// the status line.
-		s.showRecording(true)
-		s.liveRecording = ""
-		s.refreshControls()
-	}
-	s.showRecording(false)
-	if s.state == publish.StateReconnecting {
-		s.showState(s.state)
-	}
-}
-
-// showStats shows one stats snapshot.
-func (s *Studio) showStats(st publish.Stats) {
-	up := st.Uptime.Round(time.Second)
-	_ = s.stats.uptime.Set(fmt.Sprintf("%d:%02d:%02d", int(up.Hours()), int(up.Minutes())%60, int(up.Seconds())%60))
-	_ = s.stats.video.Set(fmt.Sprintf("%.0f kbps", st.VideoKbps))
-	_ = s.stats.audio.Set(fmt.Sprintf("%.0f kbps", st.AudioKbps))
-	_ = s.stats.fps.Set(fmt.Sprintf("%.1f", st.FPS))
-	_ = s.stats.dropped.Set(fmt.Sprintf("%d", st.FramesDropped))
-	_ = s.stats.queue.Set(fmt.Sprintf("%d ms", st.Queue.Milliseconds()))
-	target := fmt.Sprintf("%d kbps", st.TargetKbps)
-	if st.UserKbps > 0 && st.TargetKbps != st.UserKbps {
-		// Adaptive bitrate has lowered it.
-		target = fmt.Sprintf("%d of %d kbps", st.TargetKbps, st.UserKbps)
-	}
-	_ = s.stats.target.Set(target)
-	_ = s.stats.reconnects.Set(fmt.Sprintf("%d", max(st.Reconnects, s.losses)))
-	s.congestion.SetValue(st.Congestion)
-	_ = s.stats.congestion.Set(fmt.Sprintf("%3.0f%%", 100*s.congestion.Value()))
-	s.graph.Add(st.VideoKbps, float64(st.TargetKbps))
-	_ = s.stats.skipped.Set(fmt.Sprintf("%d", st.VideoSource.Skipped))
-	// How fast the microphone's clock runs against the media clock (studio
-	// absorbs it).
-	drift := fmt.Sprintf("%+.0f ppm", st.AudioSource.DriftPPM)
-	switch {
-	case st.AudioSource.State.String() == "lost":
-		drift = "lost"
-	case st.AudioSource.DriftPPM == 0:
-		drift = "–"
-	}
-	_ = s.stats.drift.Set(drift)
-}
-
-func (s *Studio) clearStats() {
-	for _, b := range []interface{ Set(string) error }{s.stats.uptime, s.stats.video, s.stats.audio,
-		s.stats.fps, s.stats.dropped, s.stats.queue, s.stats.target, s.stats.reconnects, s.stats.congestion,
-		s.stats.skipped, s.stats.drift} {
-		_ = b.Set("–")
-	}
-	_ = s.stats.cpu.Set("–")
-	s.congestion.SetValue(0)
 }
 
 func (s *Studio) setStatus(text string) { s.c.Status.SetText(s.scrub(text)) }

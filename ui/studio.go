@@ -1,6 +1,7 @@
 // Package ui is the studio window. It sees the streaming pipeline only
-// through a Backend, and a session only through the publish session API
-// types (State, Stats, Event, Status).
+// through an app.Backend, and a session only through the publish session
+// API types (State, Stats, Event, Status); package app also gives it the
+// error hints, the narration of events and the redaction of keys.
 //
 // Threading: widgets change only on the UI goroutine. Work that may wait
 // (starting a preview, going live, stopping) runs on goroutines that the

@@ -483,6 +483,7 @@ func TestGoLiveWhileRecording(t *testing.T) {
 		}
 		test.Tap(c.GoLive)
 	})
+	wait(t, live.startedStream, "StartStream")
 	url, _ := live.stream()
 	if !strings.HasSuffix(url, "/abc-123") {
 		t.Fatalf("StartStream got %q, want the destination with its key", url)

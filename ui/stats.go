@@ -1,0 +1,72 @@
+package ui
+
+import (
+	"fmt"
+	"time"
+
+	"studio/publish"
+)
+
+// tick shows the session's stats, the recording's size and the process's
+// CPU use.
+func (s *Studio) tick() {
+	_ = s.stats.cpu.Set(fmt.Sprintf("%.0f%%", s.be.CPU()))
+	if s.live == nil {
+		return
+	}
+	st := s.live.Stats()
+	s.showStats(st)
+	if s.liveRecording != "" && !s.recBusy && !st.Recording && st.State == publish.StateLive {
+		// The session stopped it (a write failed): its warning is in
+		// the status line.
+		s.showRecording(true)
+		s.liveRecording = ""
+		s.refreshControls()
+	}
+	s.showRecording(false)
+	if s.state == publish.StateReconnecting {
+		s.showState(s.state)
+	}
+}
+
+// showStats shows one stats snapshot.
+func (s *Studio) showStats(st publish.Stats) {
+	up := st.Uptime.Round(time.Second)
+	_ = s.stats.uptime.Set(fmt.Sprintf("%d:%02d:%02d", int(up.Hours()), int(up.Minutes())%60, int(up.Seconds())%60))
+	_ = s.stats.video.Set(fmt.Sprintf("%.0f kbps", st.VideoKbps))
+	_ = s.stats.audio.Set(fmt.Sprintf("%.0f kbps", st.AudioKbps))
+	_ = s.stats.fps.Set(fmt.Sprintf("%.1f", st.FPS))
+	_ = s.stats.dropped.Set(fmt.Sprintf("%d", st.FramesDropped))
+	_ = s.stats.queue.Set(fmt.Sprintf("%d ms", st.Queue.Milliseconds()))
+	target := fmt.Sprintf("%d kbps", st.TargetKbps)
+	if st.UserKbps > 0 && st.TargetKbps != st.UserKbps {
+		// Adaptive bitrate has lowered it.
+		target = fmt.Sprintf("%d of %d kbps", st.TargetKbps, st.UserKbps)
+	}
+	_ = s.stats.target.Set(target)
+	_ = s.stats.reconnects.Set(fmt.Sprintf("%d", max(st.Reconnects, s.losses)))
+	s.congestion.SetValue(st.Congestion)
+	_ = s.stats.congestion.Set(fmt.Sprintf("%3.0f%%", 100*s.congestion.Value()))
+	s.graph.Add(st.VideoKbps, float64(st.TargetKbps))
+	_ = s.stats.skipped.Set(fmt.Sprintf("%d", st.VideoSource.Skipped))
+	// How fast the microphone's clock runs against the media clock (studio
+	// absorbs it).
+	drift := fmt.Sprintf("%+.0f ppm", st.AudioSource.DriftPPM)
+	switch {
+	case st.AudioSource.State.String() == "lost":
+		drift = "lost"
+	case st.AudioSource.DriftPPM == 0:
+		drift = "–"
+	}
+	_ = s.stats.drift.Set(drift)
+}
+
+func (s *Studio) clearStats() {
+	for _, b := range []interface{ Set(string) error }{s.stats.uptime, s.stats.video, s.stats.audio,
+		s.stats.fps, s.stats.dropped, s.stats.queue, s.stats.target, s.stats.reconnects, s.stats.congestion,
+		s.stats.skipped, s.stats.drift} {
+		_ = b.Set("–")
+	}
+	_ = s.stats.cpu.Set("–")
+	s.congestion.SetValue(0)
+}
