@@ -83,6 +83,14 @@ func (d *destination) takes(p *encode.Packet, tr track) bool {
 	return tr == on
 }
 
+// reconnectNow skips the wait before its next reconnect attempt.
+func (d *destination) reconnectNow() {
+	select {
+	case d.retryNow <- struct{}{}:
+	default:
+	}
+}
+
 // forceKeyframe asks the encoder of the track the destination streams, or
 // is about to, for a keyframe.
 func (d *destination) forceKeyframe() {

@@ -186,11 +186,21 @@ func (s *Session) SetBitrate(kbps int) error { return s.rate.setUser(kbps) }
 // destination that waits for one.
 func (s *Session) ReconnectNow() {
 	for _, d := range s.outs.destinations() {
-		select {
-		case d.retryNow <- struct{}{}:
-		default:
+		d.reconnectNow()
+	}
+}
+
+// ReconnectDestination skips the wait before the next reconnect attempt of
+// the destination named name. It returns ErrNotStreaming when no such
+// destination streams.
+func (s *Session) ReconnectDestination(name string) error {
+	for _, d := range s.outs.destinations() {
+		if d.name == name && d.entryState().active() {
+			d.reconnectNow()
+			return nil
 		}
 	}
+	return ErrNotStreaming
 }
 
 // fail records the first error that ends the session and stops it.
