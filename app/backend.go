@@ -44,6 +44,9 @@ type Settings struct {
 	// URL is the full publish URL, stream key included; empty for a
 	// recording on its own.
 	URL string
+	// MoreURLs are further publish URLs streamed at the same time, each on
+	// its own connection (at most publish.MaxDestinations in all).
+	MoreURLs []string
 	// RecordPath, when set, is the local FLV file the session writes.
 	RecordPath string
 	// Duration, when positive, ends the session cleanly once this much

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 
 	"studio/capture"
+	"studio/capture/tee"
+	"studio/encode"
 	"studio/encode/aac"
 	"studio/encode/h264"
 	"studio/publish"
@@ -53,29 +55,74 @@ func NewEncoders(video capture.VideoSource, audio capture.AudioSource, s Setting
 	return venc, aenc, nil
 }
 
-// SessionConfig returns the publish.Config of a session that encodes in
-// with the settings of s, records to s.RecordPath and streams to s.URL.
-// On error it closes what it opened, in's sources included.
-func SessionConfig(s Settings, in Inputs, h Hooks) (publish.Config, error) {
-	var dest Destination
-	if s.URL != "" {
-		var err error
-		if dest, err = ParseDestination(s.URL); err != nil {
-			_ = errors.Join(in.Video.Close(), in.Audio.Close())
-			return publish.Config{}, err
+// Destinations returns the destinations of s, in order: URL, then
+// MoreURLs. The error wraps publish.ErrBadURL and never shows a key.
+func (s Settings) Destinations() ([]Destination, error) {
+	var out []Destination
+	for _, raw := range append([]string{s.URL}, s.MoreURLs...) {
+		if raw == "" {
+			continue
 		}
+		d, err := ParseDestination(raw)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
 	}
-	if s.URL == "" && s.RecordPath == "" {
-		_ = errors.Join(in.Video.Close(), in.Audio.Close())
-		return publish.Config{}, errors.New("nothing to do: no destination and no recording")
+	if len(out) > publish.MaxDestinations {
+		return nil, fmt.Errorf("%d destinations: studio streams to at most %d at once", len(out), publish.MaxDestinations)
 	}
-	venc, aenc, err := NewEncoders(in.Video, in.Audio, s)
+	return out, nil
+}
+
+// DestinationNames names destinations for events and stats: each one's
+// redacted URL, with " #2", " #3" … after the second and later of the same
+// name.
+func DestinationNames(dests []Destination) []string {
+	names := make([]string, len(dests))
+	seen := map[string]int{}
+	for i, d := range dests {
+		name := d.Redacted()
+		if seen[name]++; seen[name] > 1 {
+			name = fmt.Sprintf("%s #%d", name, seen[name])
+		}
+		names[i] = name
+	}
+	return names
+}
+
+// SessionConfig returns the publish.Config of a session that encodes in
+// with the settings of s, records to s.RecordPath and streams to s.URL and
+// s.MoreURLs. With more than one destination, a destination whose link
+// carries far less than the others gets a second video encoder at a lower
+// bitrate on the same capture. On error it closes what it opened, in's
+// sources included.
+func SessionConfig(s Settings, in Inputs, h Hooks) (publish.Config, error) {
+	dests, err := s.Destinations()
 	if err != nil {
 		_ = errors.Join(in.Video.Close(), in.Audio.Close())
 		return publish.Config{}, err
 	}
+	if len(dests) == 0 && s.RecordPath == "" {
+		_ = errors.Join(in.Video.Close(), in.Audio.Close())
+		return publish.Config{}, errors.New("nothing to do: no destination and no recording")
+	}
+	video := in.Video
+	var split *tee.VideoTee
+	if len(dests) > 1 {
+		split = tee.Video(in.Video)
+		video = split.Primary()
+	}
+	venc, aenc, err := NewEncoders(video, in.Audio, s)
+	if err != nil {
+		_ = errors.Join(video.Close(), in.Audio.Close())
+		return publish.Config{}, err
+	}
 	cfg := publish.Config{Video: venc, Audio: aenc, Duration: s.Duration, OnEvent: h.OnEvent, Logger: h.Logger,
 		VideoSource: in.VideoStatus, AudioSource: in.AudioStatus}
+	if split != nil {
+		cfg.Rendition = func(kbps int) (encode.VideoEncoder, error) { return lowRendition(split, s, kbps) }
+	}
 	if s.RecordPath != "" {
 		rec, err := flv.Create(s.RecordPath)
 		if err != nil {
@@ -84,10 +131,28 @@ func SessionConfig(s Settings, in Inputs, h Hooks) (publish.Config, error) {
 		}
 		cfg.Record = rec
 	}
-	if dest.URL != "" {
-		cfg.Dial = dest.Dial(h.RTMPLogger)
+	for i, name := range DestinationNames(dests) {
+		cfg.Destinations = append(cfg.Destinations, publish.Destination{Name: name, Dial: dests[i].Dial(h.RTMPLogger)})
 	}
 	return cfg, nil
+}
+
+// lowRendition is a second x264 encoder, on a branch of the capture, with
+// the settings of s at kbps. Closing it detaches the branch.
+func lowRendition(split *tee.VideoTee, s Settings, kbps int) (encode.VideoEncoder, error) {
+	branch, err := split.Branch()
+	if err != nil {
+		return nil, err
+	}
+	enc, err := h264.New(branch, h264.Config{
+		Width: s.Width, Height: s.Height, FPS: s.FPS,
+		BitrateKbps: kbps, KeyInterval: s.KeyInterval, Preset: s.Preset,
+	})
+	if err != nil {
+		_ = branch.Close()
+		return nil, fmt.Errorf("low rendition encoder: %w", err)
+	}
+	return enc, nil
 }
 
 // OpenSources opens the camera and microphone of s on a new media clock

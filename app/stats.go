@@ -34,6 +34,49 @@ type StatsLine struct {
 	AudioSource   string  `json:"audio_source"`
 	AudioDriftPPM float64 `json:"audio_drift_ppm"`
 	FramesSkipped uint64  `json:"frames_skipped"`
+	// Destinations has one entry per destination, in the order given;
+	// the fields above are their sums (rates, counts, bytes) and their
+	// worst (state, queue, congestion, RTT).
+	Destinations []DestinationLine `json:"destinations"`
+}
+
+// DestinationLine is one destination's part of a StatsLine.
+type DestinationLine struct {
+	URL           string  `json:"url"` // redacted
+	State         string  `json:"state"`
+	Error         string  `json:"error,omitempty"` // why it ended or last lost its connection; redact before showing
+	VideoKbps     float64 `json:"video_kbps"`
+	FPS           float64 `json:"fps"`
+	FramesSent    uint64  `json:"frames_sent"`
+	FramesDropped uint64  `json:"frames_dropped"`
+	QueueMS       float64 `json:"queue_ms"`
+	TargetKbps    int     `json:"target_kbps"`
+	Rendition     string  `json:"rendition"` // "main", or "low" on the second, lower-bitrate encoder
+	Reconnects    int     `json:"reconnects"`
+	BytesSent     uint64  `json:"bytes_sent"`
+}
+
+func newDestinationLine(d publish.DestinationStats) DestinationLine {
+	l := DestinationLine{
+		URL:           d.Name,
+		State:         d.State.String(),
+		VideoKbps:     round1(d.VideoKbps),
+		FPS:           round1(d.FPS),
+		FramesSent:    d.FramesSent,
+		FramesDropped: d.FramesDropped,
+		QueueMS:       round1(float64(d.Queue) / float64(time.Millisecond)),
+		TargetKbps:    d.TargetKbps,
+		Rendition:     "main",
+		Reconnects:    d.Reconnects,
+		BytesSent:     d.BytesSent,
+	}
+	if d.LowRendition {
+		l.Rendition = "low"
+	}
+	if d.Err != nil {
+		l.Error = d.Err.Error()
+	}
+	return l
 }
 
 func round1(f float64) float64 { return math.Round(f*10) / 10 }
@@ -63,7 +106,16 @@ func NewStatsLine(s publish.Stats) StatsLine {
 		AudioSource:   s.AudioSource.State.String(),
 		AudioDriftPPM: math.Round(s.AudioSource.DriftPPM),
 		FramesSkipped: s.VideoSource.Skipped,
+		Destinations:  destinationLines(s.Destinations),
 	}
+}
+
+func destinationLines(ds []publish.DestinationStats) []DestinationLine {
+	out := make([]DestinationLine, 0, len(ds))
+	for _, d := range ds {
+		out = append(out, newDestinationLine(d))
+	}
+	return out
 }
 
 // WriteStats writes one JSON StatsLine of s per second to w until done

@@ -223,3 +223,25 @@ func checkStoppingIsFinal(t *testing.T, l *eventLog) {
 		}
 	}
 }
+
+// A session that ends by itself with its disk stalled ends once the
+// recording has had recordDrain to finish, not when the disk comes back.
+func TestStalledRecordingDoesNotHoldUpTheEnd(t *testing.T) {
+	v, a := pacedFakes()
+	disk, live := newStall(), &fakePublisher{}
+	begun := time.Now()
+	s, err := Start(Config{Video: v, Audio: fakeAudio{a}, Record: disk, Dial: dialTo(live), Duration: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitDone(t, s)
+	if took := time.Since(begun); took > time.Second+recordDrain+2*time.Second {
+		t.Errorf("the session took %v to end with a stalled disk, want ≤ %v", took, time.Second+recordDrain+2*time.Second)
+	}
+	if err := s.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n := live.count(encode.Video); n < 28 {
+		t.Errorf("the stream got %d of 30 frames", n)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -16,6 +17,11 @@ var ErrRecording = errors.New("already recording")
 // recordCloseBound bounds how long a recording may take to finish once the
 // session is aborted.
 const recordCloseBound = 2 * time.Second
+
+// recordDrain bounds how long the recording may go on writing what it
+// holds once the session has ended: a disk that slow would otherwise keep
+// studio from ending. What does not make it is left out.
+const recordDrain = 3 * time.Second
 
 // Aborter is implemented by publishers whose pending writes can be cut
 // short from another goroutine (for example, a file on a stalled disk).
@@ -38,10 +44,14 @@ type recorder struct {
 	awaitKey bool // a recording started mid-stream begins with a keyframe
 	stopped  atomic.Bool
 	done     chan struct{}
+	cut      chan struct{} // closed when a drain takes too long
+	mu       sync.Mutex
+	drain    *time.Timer // guarded by mu; set by finish
+	ended    bool        // guarded by mu; run has returned
 }
 
 func (s *Session) newRecorder(pub Publisher, midStream bool) *recorder {
-	r := &recorder{s: s, pub: pub, awaitKey: midStream, done: make(chan struct{})}
+	r := &recorder{s: s, pub: pub, awaitKey: midStream, done: make(chan struct{}), cut: make(chan struct{})}
 	r.q = newQueue(s.cfg.RecordQueueLimit, 1<<14, func() {
 		s.book.note(nil, Event{Err: fmt.Errorf("%w: the recording falls %v behind; video is left out of it up to the next keyframe",
 			ErrDiskSlow, s.cfg.RecordQueueLimit)})
@@ -61,21 +71,47 @@ func (r *recorder) takes(_ *encode.Packet, tr track) bool { return tr != trackLo
 func (r *recorder) offer(p *encode.Packet) { r.q.push(p) }
 
 // finish says that no more packets come: the recorder writes what is
-// queued and closes the recording.
-func (r *recorder) finish() { r.q.close() }
+// queued, for at most recordDrain, and closes the recording.
+func (r *recorder) finish() {
+	r.q.close()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.drain == nil && !r.ended {
+		r.drain = time.AfterFunc(recordDrain, func() { close(r.cut) })
+	}
+}
 
 // run writes the recording until finish, a write error, or the session is
 // aborted, then closes it.
 func (r *recorder) run() {
 	defer close(r.done)
+	defer func() {
+		r.mu.Lock()
+		r.ended = true
+		if r.drain != nil {
+			r.drain.Stop()
+		}
+		r.mu.Unlock()
+	}()
 	s := r.s
 	defer r.q.discard()
-	// An abort cuts a write that hangs on the disk short.
+	// An abort, or a drain that takes too long, cuts a write that hangs
+	// on the disk short.
+	ctx, cancel := context.WithCancel(s.network)
+	defer cancel()
+	go func() {
+		select {
+		case <-r.cut:
+			s.log.Warn("the recording could not be finished in time: the disk is too slow; the rest is left out", "bound", recordDrain)
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	if a, ok := r.pub.(Aborter); ok {
-		stop := context.AfterFunc(s.network, a.Abort)
+		stop := context.AfterFunc(ctx, a.Abort)
 		defer stop()
 	}
-	info, ok := s.hdr.wait(s.network, s.muxDone)
+	info, ok := s.hdr.wait(ctx, s.muxDone)
 	if !ok {
 		r.close()
 		return
@@ -85,7 +121,7 @@ func (r *recorder) run() {
 		return
 	}
 	for {
-		p, ok := r.q.pop(s.network)
+		p, ok := r.q.pop(ctx)
 		if !ok {
 			r.close()
 			return
@@ -125,10 +161,8 @@ func (r *recorder) failed(err error) {
 // close finishes the recording.
 func (r *recorder) close() {
 	r.stopped.Store(true)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), recordCloseBound)
 	defer cancel()
-	stop := context.AfterFunc(r.s.network, cancel)
-	defer stop()
 	if err := r.pub.Close(ctx); err != nil {
 		r.s.book.note(nil, Event{Err: fmt.Errorf("finishing the recording: %w", err)})
 	}

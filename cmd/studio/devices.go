@@ -44,7 +44,7 @@ func (o options) settings() app.Settings {
 		Width: o.width, Height: o.height, FPS: o.fps,
 		VideoKbps: o.bitrate, AudioKbps: o.audioBitrate, Preset: o.preset,
 		KeyInterval: time.Duration(o.keyint * float64(time.Second)),
-		URL:         o.url, RecordPath: o.record, Duration: o.duration,
+		URL:         o.urls.first(), MoreURLs: o.urls.rest(), RecordPath: o.record, Duration: o.duration,
 	}
 }
 

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"studio/publish"
 )
 
 var errHelp = errors.New("help requested")
@@ -17,7 +19,7 @@ type options struct {
 	headless     bool
 	version      bool
 	listDevices  bool
-	url          string
+	urls         urlList
 	video        string
 	audio        string
 	width        int
@@ -32,6 +34,39 @@ type options struct {
 	statsJSON    string
 }
 
+// urlList is the -url flag: one destination per use, in order.
+type urlList []string
+
+// String never shows the URLs: they carry stream keys.
+func (u *urlList) String() string {
+	if u == nil || len(*u) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d destinations", len(*u))
+}
+
+func (u urlList) first() string {
+	if len(u) == 0 {
+		return ""
+	}
+	return u[0]
+}
+
+func (u urlList) rest() []string {
+	if len(u) < 2 {
+		return nil
+	}
+	return u[1:]
+}
+
+func (u *urlList) Set(v string) error {
+	if len(*u) >= publish.MaxDestinations {
+		return fmt.Errorf("at most %d destinations", publish.MaxDestinations)
+	}
+	*u = append(*u, v)
+	return nil
+}
+
 var presets = []string{"ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo"}
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -42,7 +77,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.headless, "headless", false, "run without a window")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	fs.BoolVar(&o.listDevices, "list-devices", false, "list cameras, microphones and test sources, and exit")
-	fs.StringVar(&o.url, "url", "", "`rtmp[s]://host[:port]/app/key` destination, stream key included (required unless -record)")
+	fs.Var(&o.urls, "url", "`rtmp[s]://host[:port]/app/key` destination, stream key included (required unless -record); give it up to 4 times to stream to several at once")
 	fs.StringVar(&o.video, "video", "synth", "video `source`: synth (test pattern), screen (the X11 display), camera or camera:ID (see -list-devices)")
 	fs.StringVar(&o.audio, "audio", "synth", "audio `source`: synth (1 kHz tone), silence, mic or mic:ID (see -list-devices)")
 	fs.StringVar(&size, "size", size, "capture size `WxH`")
@@ -77,7 +112,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, nil
 	}
 	switch {
-	case o.url == "" && o.record == "":
+	case len(o.urls) == 0 && o.record == "":
 		return o, errors.New("-headless needs -url (and/or -record)")
 	case !validVideo(o.video):
 		return o, fmt.Errorf("-video %q: use synth, screen, camera or camera:ID", o.video)

@@ -17,20 +17,25 @@ import (
 // runHeadless streams until the duration ends, the session fails, or a
 // signal arrives, and returns the exit code.
 func runHeadless(o options) int {
-	red := app.NewRedactor(app.Destination{URL: o.url})
+	var raw []app.Destination
+	for _, u := range o.urls {
+		raw = append(raw, app.Destination{URL: u})
+	}
+	red := app.NewRedactor(raw...)
 	say := func(format string, args ...any) {
 		fmt.Fprintf(os.Stderr, "studio: %s\n", red.Redact(fmt.Sprintf(format, args...)))
 	}
-	var dest app.Destination // none: the session only records
-	if o.url != "" {
-		var err error
-		if dest, err = app.ParseDestination(o.url); err != nil {
-			say("%v", err) // it never quotes the key
-			return 2
-		}
+	dests, err := o.settings().Destinations()
+	if err != nil {
+		say("%v", err) // it never quotes the key
+		return 2
+	}
+	var dest app.Destination // the one named in the last line; none when only recording or several
+	if len(dests) == 1 {
+		dest = dests[0]
 	}
 	line := func(l string) { say("%s", l) }
-	narration := app.NewNarration(dest, o.record)
+	narration := app.NewMultiNarration(dests, o.record)
 	narration.OmitEnd = true // the last line says how it ended
 	hooks := app.Hooks{
 		OnEvent: func(ev publish.Event) {
@@ -59,6 +64,10 @@ func runHeadless(o options) int {
 		}
 		defer stats.Close()
 	}
+	var statsOut io.Writer = stats
+	if stats != nil {
+		statsOut = red.Writer(stats) // errors in it may quote a key
+	}
 	s, err := publish.Start(cfg)
 	if err != nil {
 		say("%v", err)
@@ -66,7 +75,7 @@ func runHeadless(o options) int {
 	}
 	statsDone := make(chan error, 1)
 	if stats != nil {
-		go func() { statsDone <- app.WriteStats(stats, s, s.Done()) }()
+		go func() { statsDone <- app.WriteStats(statsOut, s, s.Done()) }()
 	} else {
 		statsDone <- nil
 	}
