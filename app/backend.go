@@ -86,6 +86,14 @@ type Live interface {
 	// StopStream ends the stream cleanly and returns once it has ended (at
 	// most when ctx ends); the recording goes on.
 	StopStream(ctx context.Context) error
+	// StopDestination ends one destination cleanly, by its name in
+	// Stats().Destinations, and returns once it has ended (at most when ctx
+	// ends); the others go on. It returns publish.ErrNotStreaming when no
+	// such destination streams.
+	StopDestination(ctx context.Context, name string) error
+	// ReconnectDestination makes the named destination retry its
+	// connection at once, when it waits to reconnect.
+	ReconnectDestination(name string) error
 }
 
 // DeviceLost says that an open camera, screen or microphone stopped

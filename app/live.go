@@ -40,6 +40,11 @@ func (l liveSession) StartStream(url string) error {
 // StopStream ends the stream; the recording goes on.
 func (l liveSession) StopStream(ctx context.Context) error { return l.Session.Disconnect(ctx) }
 
+// StopDestination ends one destination; the others go on.
+func (l liveSession) StopDestination(ctx context.Context, name string) error {
+	return l.Session.RemoveDestination(ctx, name)
+}
+
 // lease lends a source to an encoder: Close ends the loan without closing
 // the source, which the Engine keeps for the preview.
 type lease[F any, P any] struct {

@@ -118,6 +118,9 @@ func (l *fakeLive) StartStream(url string) error {
 	return nil
 }
 
+func (l *fakeLive) StopDestination(context.Context, string) error { return publish.ErrNotStreaming }
+func (l *fakeLive) ReconnectDestination(string) error             { return publish.ErrNotStreaming }
+
 func (l *fakeLive) StopStream(context.Context) error {
 	l.mu.Lock()
 	l.streamURL = ""
