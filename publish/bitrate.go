@@ -144,7 +144,7 @@ func (b *bitrate) applyLocked() {
 	for d, c := range b.ctrls {
 		want := track(d.want.Load())
 		switch {
-		case b.s.cfg.Rendition == nil || b.low == nil && want == trackLow:
+		case b.s.cfg.Rendition == nil || b.s.rend.unusable.Load() || b.low == nil && want == trackLow:
 			want = trackMain
 		case want == trackMain && float64(c.target) < lowBelow*float64(best):
 			want = trackLow

@@ -24,6 +24,10 @@ func (s *Session) muxLoop() {
 		il      interleaver
 		start   time.Duration // DTS of the first video packet
 		haveHdr bool
+		info    encode.StreamInfo
+		// lowOK is whether the running low rendition fits the main
+		// video, checked at its first packet (checked set).
+		lowOK, checked bool
 	)
 	defer func() {
 		for _, a := range pending {
@@ -38,10 +42,20 @@ func (s *Session) muxLoop() {
 		switch {
 		case p == nil:
 			il.closeTrack(in.tr, s.outs.fanOut)
+			checked = false
+		case in.tr == trackLow && (!haveHdr || checked && !lowOK):
+			p.Release()
+		case in.tr == trackLow && !checked:
+			checked, lowOK = true, s.renditionFits(info)
+			if !lowOK {
+				p.Release()
+				continue
+			}
+			s.muxFrom(&il, p, in.tr, start)
 		case !haveHdr && in.tr == trackAudio:
 			pending = append(pending, p)
 		case !haveHdr && in.tr == trackMain:
-			info := encode.StreamInfo{Video: s.cfg.Video.Config(), Audio: s.cfg.Audio.Config()}
+			info = encode.StreamInfo{Video: s.cfg.Video.Config(), Audio: s.cfg.Audio.Config()}
 			haveHdr = true
 			s.rate.known(info.Video)
 			s.hdr.set(info)
@@ -51,8 +65,6 @@ func (s *Session) muxLoop() {
 				s.muxFrom(&il, a, trackAudio, start)
 			}
 			pending = nil
-		case !haveHdr:
-			p.Release()
 		default:
 			s.muxFrom(&il, p, in.tr, start)
 		}

@@ -1,10 +1,12 @@
 package publish
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"studio/encode"
 )
@@ -18,6 +20,38 @@ type renditions struct {
 	cur    *rendition // guarded by mu; nil when none runs
 	closed bool       // guarded by mu; no more may start
 	wg     sync.WaitGroup
+	// unusable is set when a rendition's sequence headers differ from the
+	// main video's: destinations could not move between them at a
+	// keyframe, so no rendition is used again.
+	unusable atomic.Bool
+}
+
+// current returns the running rendition's encoder, or nil.
+func (rs *renditions) current() encode.VideoEncoder {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if rs.cur == nil {
+		return nil
+	}
+	return rs.cur.enc
+}
+
+// fits reports whether the running rendition can stand in for the main
+// video of info: the same sequence headers. It marks renditions unusable
+// when not.
+func (s *Session) renditionFits(info encode.StreamInfo) bool {
+	enc := s.rend.current()
+	if enc == nil {
+		return false
+	}
+	c := enc.Config()
+	if bytes.Equal(c.SPS, info.Video.SPS) && bytes.Equal(c.PPS, info.Video.PPS) {
+		return true
+	}
+	if !s.rend.unusable.Swap(true) {
+		s.log.Warn("the low rendition's SPS/PPS differ from the main video's: slow destinations drop frames instead")
+	}
+	return false
 }
 
 // rendition is one running low rendition.
@@ -32,7 +66,7 @@ var errNoRendition = errors.New("publish: no second rendition can be made")
 
 // start opens the low rendition at kbps and feeds its packets to the mux.
 func (s *Session) startRendition(kbps int) (*rendition, error) {
-	if s.cfg.Rendition == nil {
+	if s.cfg.Rendition == nil || s.rend.unusable.Load() {
 		return nil, errNoRendition
 	}
 	rs := &s.rend

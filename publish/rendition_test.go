@@ -125,3 +125,77 @@ func TestSlowDestinationMovesToTheLowRendition(t *testing.T) {
 	checkOrder(t, "slow", slow)
 	checkOrder(t, "fast", fast)
 }
+
+// otherSPS is a low rendition whose sequence headers differ from the main
+// video's.
+type otherSPS struct{ lowEncoder }
+
+func (o otherSPS) Config() encode.VideoConfig {
+	c := o.lowEncoder.Config()
+	c.SPS = []byte{0x67, 0x42}
+	return c
+}
+
+// A rendition that cannot stand in for the main video (other sequence
+// headers) is never streamed; the destination stays on the main video.
+func TestRenditionWithOtherHeadersIsNotUsed(t *testing.T) {
+	v, a := pacedFakes()
+	slow := &fakePublisher{wrote: make(chan struct{}, 1)}
+	opened := make(chan struct{}, 4)
+	s, err := Start(Config{
+		Video: v, Audio: fakeAudio{a},
+		Destinations: []Destination{{Name: "slow", Dial: dialTo(slow)}, {Name: "fast", Dial: dialTo(&fakePublisher{})}},
+		Rendition: func(kbps int) (encode.VideoEncoder, error) {
+			opened <- struct{}{}
+			return otherSPS{lowEncoder{&fakeEncoder{kind: encode.Video, spacing: time.Second / 30, keyint: 30, paced: true}}}, nil
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.After(10 * time.Second)
+	for {
+		s.rate.mu.Lock()
+		n := len(s.rate.ctrls)
+		s.rate.mu.Unlock()
+		if n == 2 {
+			break
+		}
+		select {
+		case <-slow.wrote:
+		case <-deadline:
+			t.Fatal("destinations did not connect")
+		}
+	}
+	slowDest := s.outs.destinations()[0]
+	s.rate.mu.Lock()
+	s.rate.ctrls[slowDest].target = 300
+	s.rate.applyLocked()
+	s.rate.mu.Unlock()
+	<-opened
+	for !s.rend.unusable.Load() {
+		select {
+		case <-slow.wrote:
+		case <-deadline:
+			t.Fatal("the rendition's headers were never checked")
+		}
+	}
+	// The next pass gives up on it.
+	s.rate.mu.Lock()
+	s.rate.applyLocked()
+	want := track(slowDest.want.Load())
+	s.rate.mu.Unlock()
+	if want != trackMain {
+		t.Errorf("the slow destination wants %v, want the main video", want)
+	}
+	if err := s.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	slow.mu.Lock()
+	defer slow.mu.Unlock()
+	for i, n := range slow.sizes {
+		if slow.packets[i].Kind == encode.Video && n != 100 {
+			t.Fatalf("video packet %d of %d bytes: the unusable rendition was streamed", i, n)
+		}
+	}
+}
