@@ -52,8 +52,13 @@ type recorder struct {
 
 func (s *Session) newRecorder(pub Publisher, midStream bool) *recorder {
 	r := &recorder{s: s, pub: pub, awaitKey: midStream, done: make(chan struct{}), cut: make(chan struct{})}
+	var warned atomic.Bool
 	r.q = newQueue(s.cfg.RecordQueueLimit, 1<<14, func() {
-		s.book.note(nil, Event{Err: fmt.Errorf("%w: the recording falls %v behind; video is left out of it up to the next keyframe",
+		if warned.Swap(true) {
+			s.log.Info("the recording falls behind again: video left out up to the next keyframe")
+			return
+		}
+		s.book.note(nil, Event{Err: fmt.Errorf("%w: it falls %v behind, so video is left out of it up to the next keyframe whenever that happens",
 			ErrDiskSlow, s.cfg.RecordQueueLimit)})
 	})
 	r.rate.init()
@@ -163,7 +168,13 @@ func (r *recorder) close() {
 	r.stopped.Store(true)
 	ctx, cancel := context.WithTimeout(context.Background(), recordCloseBound)
 	defer cancel()
-	if err := r.pub.Close(ctx); err != nil {
+	err := r.pub.Close(ctx)
+	select {
+	case <-r.cut:
+		err = fmt.Errorf("%w: the last seconds did not reach it within %v and were left out", ErrDiskSlow, recordDrain)
+	default:
+	}
+	if err != nil {
 		r.s.book.note(nil, Event{Err: fmt.Errorf("finishing the recording: %w", err)})
 	}
 }

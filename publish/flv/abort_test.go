@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -94,4 +95,42 @@ func TestCloseHonoursItsContext(t *testing.T) {
 		t.Errorf("Close of a stalled recording returned %v, want an error", err)
 	}
 	t.Logf("Close: %v", err)
+}
+
+// A recording on a disk that fills up ends on its last whole tag, so that
+// what it holds reads back to its end.
+func TestFullDiskEndsOnAWholeTag(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("mounting a small disk needs root")
+	}
+	dir := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Skipf("mount tmpfs: %v: %s", err, out)
+	}
+	defer exec.Command("umount", "-l", dir).Run()
+	info, _, _ := tinyStream(t)
+	path := filepath.Join(dir, "full.flv")
+	w, err := Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WriteHeader(info); err != nil {
+		t.Fatal(err)
+	}
+	// 10 kB frames: the 256 kB disk fills in the middle of one.
+	if err := writeUntil(w, 1000); !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("writing 10 MB to a 256 kB disk: %v, want ENOSPC", err)
+	}
+	if err := w.Close(context.Background()); !errors.Is(err, syscall.ENOSPC) {
+		t.Errorf("Close: %v, want the ENOSPC", err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, tags := readAll(t, b)
+	t.Logf("%d bytes, %d whole tags", len(b), len(tags))
+	if len(tags) < 10 {
+		t.Errorf("%d tags survived", len(tags))
+	}
 }

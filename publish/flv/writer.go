@@ -47,6 +47,8 @@ type Writer struct {
 	scratch    [TagHeaderSize + AVCPacketHeaderSize]byte
 	tagSizeBE  [4]byte
 	fileClosed atomic.Bool // by Abort or Close
+	path       string      // the file's, for a Writer from Create
+	ends       *tagEnds    // for a Writer from Create
 }
 
 // NewWriter returns a Writer that writes to w. The caller keeps ownership of
@@ -65,7 +67,7 @@ func Create(path string) (*Writer, error) {
 		return nil, fmt.Errorf("flv: %w", err)
 	}
 	bw := bufio.NewWriterSize(f, 64<<10)
-	return &Writer{w: bw, file: f, buf: bw}, nil
+	return &Writer{w: bw, file: f, buf: bw, path: path, ends: new(tagEnds)}, nil
 }
 
 // write writes b, recording the first error.
@@ -133,6 +135,7 @@ func (w *Writer) WriteHeader(info encode.StreamInfo) error {
 		return err
 	}
 	w.header, w.hasVideo, w.hasAudio = true, hasVideo, hasAudio
+	w.tagEnd()
 	return nil
 }
 
@@ -201,6 +204,7 @@ func (w *Writer) WritePacket(p *encode.Packet) error {
 		return err
 	}
 	w.lastTS = max(w.lastTS, ts)
+	w.tagEnd()
 	return nil
 }
 
@@ -255,6 +259,9 @@ func (w *Writer) Close(ctx context.Context) error {
 		if cerr := w.file.Close(); cerr != nil && err == nil {
 			err = fmt.Errorf("flv: close: %w", cerr)
 		}
+	}
+	if err != nil {
+		w.trim()
 	}
 	w.closeErr = err
 	return err
