@@ -8,8 +8,6 @@ import (
 
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
-
-	"studio/app"
 )
 
 // load fills the pickers from the backend and the saved settings.
@@ -35,8 +33,7 @@ func (s *Studio) load() {
 	c.VideoKbps.SetText(strconv.Itoa(s.prefs.VideoKbps))
 	c.AudioKbps.SetSelected(pick(AudioBitrates, s.prefs.AudioKbps, "128"))
 	c.Preset.SetSelected(pick(Presets, s.prefs.Preset, "veryfast"))
-	c.Destination.SetSelected(DestinationNamed(s.prefs.Destination).Name)
-	s.showDestination()
+	s.loadDestinations()
 	if err := s.be.AudioOutput(); err != nil {
 		c.Monitor.Disable()
 		setWarning(s.warnings.monitor, "Monitor is off: "+err.Error()+".")
@@ -141,10 +138,10 @@ func (s *Studio) bitrateChanged() {
 	s.refreshControls()
 }
 
-// clampBitrate lowers the video bitrate to the destination's cap, and says
-// so.
+// clampBitrate lowers the video bitrate to the lowest cap of the enabled
+// destinations, and says so.
 func (s *Studio) clampBitrate() {
-	d := DestinationNamed(s.c.Destination.Selected)
+	d := s.bitrateCap()
 	v, err := s.videoKbps()
 	switch {
 	case err != nil:
@@ -157,102 +154,6 @@ func (s *Studio) clampBitrate() {
 			d.Name, d.MaxVideoKbps, v, d.MaxVideoKbps))
 	default:
 		setWarning(s.warnings.bitrate, "")
-	}
-}
-
-// destinationChanged shows the chosen service and its stored key.
-func (s *Studio) destinationChanged() {
-	if s.updating {
-		return
-	}
-	s.saveKey()
-	s.showDestination()
-	s.clampBitrate()
-	s.saveSoon()
-	s.refreshControls()
-}
-
-// showDestination fills the server and key fields for the selected
-// destination.
-func (s *Studio) showDestination() {
-	d := DestinationNamed(s.c.Destination.Selected)
-	was := s.updating
-	s.updating = true
-	defer func() { s.updating = was }()
-	if d.Name == CustomName {
-		s.c.Server.SetText(s.prefs.Server)
-		s.c.Server.Enable()
-	} else {
-		s.c.Server.SetText(d.Server)
-		s.c.Server.Disable()
-	}
-	key := ""
-	if s.cfg.Keys != nil && !s.ephemeral {
-		var err error
-		if key, err = s.cfg.Keys.LoadKey(d.Name); err != nil {
-			s.setStatus("Stream key: " + err.Error())
-		}
-	}
-	s.c.Key.SetText(key)
-	s.keyChanged()
-	s.keyDestination = d.Name
-	s.advice.SetText(d.Advice)
-	s.checkDestination()
-}
-
-// destinationEdited follows typing in the server and key fields.
-func (s *Studio) destinationEdited() {
-	s.keyChanged()
-	if s.updating {
-		return
-	}
-	if DestinationNamed(s.c.Destination.Selected).Name == CustomName {
-		s.prefs.Server = strings.TrimSpace(s.c.Server.Text)
-		s.saveSoon()
-	}
-	s.checkDestination()
-	s.refreshControls()
-}
-
-// server returns the selected destination's server URL.
-func (s *Studio) server() (Destination, string) {
-	d := DestinationNamed(s.c.Destination.Selected)
-	if d.Name == CustomName {
-		return d, strings.TrimSpace(s.c.Server.Text)
-	}
-	return d, d.Server
-}
-
-// destinationProblem says why the destination is not complete, or "".
-func (s *Studio) destinationProblem() string {
-	d, server := s.server()
-	if err := app.CheckServer(server, d.TLSOnly); err != nil {
-		return err.Error()
-	}
-	if strings.TrimSpace(s.c.Key.Text) == "" {
-		return "enter the stream key"
-	}
-	return ""
-}
-
-// checkDestination shows the warning about a key pasted into the URL.
-func (s *Studio) checkDestination() {
-	_, server := s.server()
-	if app.KeyInURL(server) {
-		setWarning(s.warnings.dest, "The server URL seems to contain a stream key. Remove it from the URL and "+
-			"paste it into the Stream key field, where it stays hidden and out of the settings file.")
-	} else {
-		setWarning(s.warnings.dest, "")
-	}
-}
-
-// saveKey stores the key field for the destination it belongs to.
-func (s *Studio) saveKey() {
-	if s.cfg.Keys == nil || s.ephemeral || s.keyDestination == "" {
-		return
-	}
-	if err := s.cfg.Keys.SaveKey(s.keyDestination, strings.TrimSpace(s.c.Key.Text)); err != nil {
-		s.setStatus("Stream key not saved: " + err.Error())
 	}
 }
 
@@ -271,19 +172,12 @@ func (s *Studio) saveSoon() {
 		p.VideoKbps = v
 	}
 	p.AudioKbps, p.Preset = c.AudioKbps.Selected, c.Preset.Selected
-	p.Destination = c.Destination.Selected
+	p.Destinations = p.Destinations[:0:0]
+	for _, r := range s.rows {
+		p.Destinations = append(p.Destinations, r.pref())
+	}
 	s.prefs = p
 	p.Save(s.cfg.Prefs)
-}
-
-func (s *Studio) toggleKey() {
-	s.c.Key.Password = !s.c.Key.Password
-	if s.c.Key.Password {
-		s.c.ShowKey.SetIcon(theme.VisibilityIcon())
-	} else {
-		s.c.ShowKey.SetIcon(theme.VisibilityOffIcon())
-	}
-	s.c.Key.Refresh()
 }
 
 func (s *Studio) toggleMute() {
@@ -312,27 +206,4 @@ func (s *Studio) setMonitor(on bool) {
 		s.updating = false
 		setWarning(s.warnings.monitor, "Monitor is off: "+err.Error()+".")
 	}
-}
-
-// applyAutoLive uses url as a Custom destination, without saving it, and
-// goes live.
-func (s *Studio) applyAutoLive(url string) {
-	s.ephemeral = true
-	i := strings.LastIndex(url, "/")
-	if i < 0 {
-		s.setStatus("AutoLive: not a URL")
-		return
-	}
-	s.updating = true
-	s.c.Destination.SetSelected(CustomName)
-	s.c.Server.Enable()
-	s.c.Server.SetText(url[:i])
-	s.c.Key.SetText(url[i+1:])
-	s.keyChanged()
-	s.keyDestination = CustomName
-	s.advice.SetText(DestinationNamed(CustomName).Advice)
-	s.updating = false
-	s.checkDestination()
-	s.refreshControls()
-	s.tapGoLive()
 }

@@ -24,14 +24,9 @@ func (s *Studio) build() {
 	c.VideoKbps.OnChanged = func(string) { s.bitrateChanged() }
 	c.AudioKbps = widget.NewSelect(AudioBitrates, func(string) { s.saveSoon() })
 	c.Preset = widget.NewSelect(Presets, func(string) { s.saveSoon() })
-	c.Destination = widget.NewSelect(destinationNames(), func(string) { s.destinationChanged() })
-	c.Server = widget.NewEntry()
-	c.Server.SetPlaceHolder("rtmp://host/app")
-	c.Server.OnChanged = func(string) { s.destinationEdited() }
-	c.Key = widget.NewPasswordEntry()
-	c.Key.SetPlaceHolder("stream key")
-	c.Key.OnChanged = func(string) { s.destinationEdited() }
-	c.ShowKey = widget.NewButtonWithIcon("", theme.VisibilityIcon(), s.toggleKey)
+	s.addDest = widget.NewButtonWithIcon("Add", theme.ContentAddIcon(), s.addDestination)
+	c.AddDestination = s.addDest
+	s.destBox = container.NewVBox()
 	c.Mute = widget.NewButtonWithIcon("Mute", theme.VolumeUpIcon(), s.toggleMute)
 	c.Monitor = widget.NewCheck("Monitor", s.setMonitor)
 	c.GoLive = widget.NewButtonWithIcon("Go Live", theme.MediaPlayIcon(), s.tapGoLive)
@@ -76,7 +71,6 @@ func (s *Studio) build() {
 	s.congestion = NewCongestionBar()
 	s.clearStats()
 
-	keyRow := container.NewBorder(nil, nil, nil, c.ShowKey, c.Key)
 	videoRow := container.NewGridWithColumns(2, c.Size, c.FPS)
 	settings := container.NewVBox(
 		heading("Sources"),
@@ -93,12 +87,8 @@ func (s *Studio) build() {
 			widget.NewFormItem("Preset", c.Preset),
 		),
 		s.warnings.bitrate,
-		heading("Destination"),
-		widget.NewForm(
-			widget.NewFormItem("Service", c.Destination),
-			widget.NewFormItem("Server", c.Server),
-			widget.NewFormItem("Stream key", keyRow),
-		),
+		container.NewBorder(nil, nil, nil, s.addDest, heading("Destinations")),
+		s.destBox,
 		s.advice,
 		s.warnings.dest,
 	)

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -24,16 +25,33 @@ const KeyIntervalSeconds = 2
 // Prefs are the settings that persist between runs. The stream key is not
 // one of them: it lives in a KeyStore.
 type Prefs struct {
-	Camera      string
-	Size        string
-	FPS         string
-	Microphone  string
-	VideoKbps   int
-	AudioKbps   string
-	Preset      string
-	Destination string
-	Server      string // the Custom destination's server URL
-	RecordDir   string
+	Camera     string
+	Size       string
+	FPS        string
+	Microphone string
+	VideoKbps  int
+	AudioKbps  string
+	Preset     string
+	// Destination and Server are the first destination's service and
+	// Custom server, as a window with a single destination saved them;
+	// Destinations is the whole list, and wins when saved.
+	Destination  string
+	Server       string
+	Destinations []DestPref
+	RecordDir    string
+}
+
+// DestPref is one row of the destination list as saved: never its key.
+type DestPref struct {
+	// ID names the row's keys in the KeyStore; it is unique in the list
+	// and at least 1.
+	ID      int    `json:"id"`
+	Service string `json:"service"`
+	// Server is the server URL typed for Custom, kept while another
+	// service is picked.
+	Server string `json:"server,omitempty"`
+	// Off leaves the row out of Go Live.
+	Off bool `json:"off,omitempty"`
 }
 
 // DefaultPrefs are the settings of a first run.
@@ -42,6 +60,7 @@ func DefaultPrefs() Prefs {
 		Camera: TestPatternID, Size: "1280x720", FPS: "30", Microphone: TestToneID,
 		VideoKbps: 2500, AudioKbps: "128", Preset: "veryfast",
 		Destination: "YouTube", RecordDir: defaultRecordDir(),
+		Destinations: []DestPref{{ID: 1, Service: "YouTube"}},
 	}
 }
 
@@ -66,7 +85,7 @@ const prefPrefix = "studio."
 // LoadPrefs reads the settings from p, with defaults for what is missing.
 func LoadPrefs(p fyne.Preferences) Prefs {
 	d := DefaultPrefs()
-	return Prefs{
+	s := Prefs{
 		Camera:      p.StringWithFallback(prefPrefix+"camera", d.Camera),
 		Size:        p.StringWithFallback(prefPrefix+"size", d.Size),
 		FPS:         p.StringWithFallback(prefPrefix+"fps", d.FPS),
@@ -78,6 +97,35 @@ func LoadPrefs(p fyne.Preferences) Prefs {
 		Server:      p.StringWithFallback(prefPrefix+"server", d.Server),
 		RecordDir:   p.StringWithFallback(prefPrefix+"record_dir", d.RecordDir),
 	}
+	s.Destinations = loadDestPrefs(p.String(prefPrefix+"destinations"), s.Destination, s.Server)
+	return s
+}
+
+// loadDestPrefs reads the saved list; without one (settings of a window
+// with a single destination), or when it does not parse, the list is the
+// single destination. Rows past MaxDestinations and repeated IDs are
+// dropped.
+func loadDestPrefs(saved, service, server string) []DestPref {
+	var list []DestPref
+	if saved != "" {
+		if err := json.Unmarshal([]byte(saved), &list); err != nil {
+			list = nil
+		}
+	}
+	var out []DestPref
+	seen := map[int]bool{}
+	for _, d := range list {
+		if d.ID < 1 || seen[d.ID] || len(out) == MaxDestinations {
+			continue
+		}
+		seen[d.ID] = true
+		d.Service = DestinationNamed(d.Service).Name
+		out = append(out, d)
+	}
+	if len(out) == 0 {
+		out = []DestPref{{ID: 1, Service: DestinationNamed(service).Name, Server: server}}
+	}
+	return out
 }
 
 // Save writes the settings to p.
@@ -89,6 +137,12 @@ func (s Prefs) Save(p fyne.Preferences) {
 	p.SetInt(prefPrefix+"video_kbps", s.VideoKbps)
 	p.SetString(prefPrefix+"audio_kbps", s.AudioKbps)
 	p.SetString(prefPrefix+"preset", s.Preset)
+	if len(s.Destinations) > 0 {
+		s.Destination, s.Server = s.Destinations[0].Service, s.Destinations[0].Server
+		if b, err := json.Marshal(s.Destinations); err == nil {
+			p.SetString(prefPrefix+"destinations", string(b))
+		}
+	}
 	p.SetString(prefPrefix+"destination", s.Destination)
 	p.SetString(prefPrefix+"server", s.Server)
 	p.SetString(prefPrefix+"record_dir", s.RecordDir)

@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2/dialog"
-	"fyne.io/fyne/v2/theme"
-	"fyne.io/fyne/v2/widget"
 
 	"studio/app"
 	"studio/publish"
@@ -68,31 +66,43 @@ func (s *Studio) tapGoLive() {
 // setStreaming notes whether the session streams.
 func (s *Studio) setStreaming(on bool) { s.liveStreaming = on }
 
-// liveURL returns the URL to go live on, or "" after telling the user what
-// is missing.
-func (s *Studio) liveURL() string {
+// liveURLs returns the enabled destinations and their URLs, or nil after
+// telling the user what is missing.
+func (s *Studio) liveURLs() ([]*destRow, []string) {
 	if p := s.destinationProblem(); p != "" {
 		s.setStatus("Cannot go live: " + p)
-		return ""
+		return nil, nil
 	}
-	d, server := s.server()
-	url := app.PublishURL(server, s.c.Key.Text)
+	rows := s.enabledRows()
+	urls := make([]string, len(rows))
+	where := make([]string, len(rows))
+	for i, r := range rows {
+		urls[i] = r.url()
+		_, server := r.destination()
+		where[i] = fmt.Sprintf("%s (%s)", strings.TrimRight(server, "/")+"/****", r.service.Selected)
+	}
 	s.saveKey()
 	s.saveSoon()
-	s.logf("going live on %s (%s)", strings.TrimRight(server, "/")+"/****", d.Name)
-	return url
+	s.logf("going live on %s", strings.Join(where, ", "))
+	return rows, urls
 }
 
 // startStream makes the running recording-only session stream as well,
 // on a goroutine: StartStream reports the stream's first events before it
 // returns.
 func (s *Studio) startStream() {
-	url := s.liveURL()
-	if url == "" {
+	rows, urls := s.liveURLs()
+	if urls == nil {
 		return
 	}
+	if len(urls) > 1 {
+		// A session that records can add one stream only.
+		s.logf("the recording session streams to %s only", s.rowLabel(rows[0]))
+	}
+	url := urls[0]
 	live, narration := s.live, s.narration
 	s.setStreaming(true)
+	s.markStreaming(rows[:1], []string{joinedName})
 	narration.SetDestination(app.Destination{URL: url})
 	s.losses = 0
 	s.graph.Reset()
@@ -152,9 +162,16 @@ func (s *Studio) start(stream, record bool) {
 		s.setStatus(err.Error())
 		return
 	}
+	var rows []*destRow
+	var dests []app.Destination
 	if stream {
-		if set.URL = s.liveURL(); set.URL == "" {
+		var urls []string
+		if rows, urls = s.liveURLs(); urls == nil {
 			return
+		}
+		set.URL, set.MoreURLs = urls[0], urls[1:]
+		for _, u := range urls {
+			dests = append(dests, app.Destination{URL: u})
 		}
 	}
 	if record {
@@ -166,7 +183,8 @@ func (s *Studio) start(stream, record bool) {
 	s.losses = 0
 	s.graph.Reset()
 	s.showState(publish.StateConnecting)
-	s.narration = app.NewNarration(app.Destination{URL: set.URL}, set.RecordPath)
+	s.markStreaming(rows, app.DestinationNames(dests))
+	s.narration = app.NewMultiNarration(dests, set.RecordPath)
 	onEvent := s.eventLogger(s.narration)
 	s.wg.Add(1)
 	go func() {
@@ -190,6 +208,7 @@ func (s *Studio) start(stream, record bool) {
 func (s *Studio) started(live Live, err error) {
 	s.starting = false
 	if err != nil {
+		s.endDestinations()
 		s.showState(publish.StateError)
 		s.fail("Could not start", err)
 		s.refreshControls()
@@ -232,7 +251,10 @@ func (s *Studio) eventLogger(n *app.Narration) func(publish.Event) {
 // applyEvent shows a session event.
 func (s *Studio) applyEvent(ev publish.Event) {
 	reconnecting := ev.State == publish.StateReconnecting && s.state != publish.StateReconnecting
+	line := s.destinationEvent(ev)
 	switch {
+	case line != "":
+		s.setStatus(line)
 	case ev.Status != nil:
 		s.setStatus(ev.Status.String())
 	case ev.Attempt > 0:
@@ -272,6 +294,7 @@ func (s *Studio) ended(live Live) {
 		return
 	}
 	s.live, s.stopping = nil, false
+	s.endDestinations()
 	err := live.Err()
 	if err != nil {
 		s.showState(publish.StateError)
@@ -325,133 +348,5 @@ func (s *Studio) fail(title string, err error) {
 	if s.cfg.Window != nil {
 		d := dialog.NewInformation(title, msg, s.cfg.Window)
 		d.Show()
-	}
-}
-
-// showState shows st on the state label and the Go Live button.
-func (s *Studio) showState(st publish.State) {
-	s.state = st
-	c := &s.c
-	text := StateText(st)
-	c.State.Importance = widget.MediumImportance
-	switch st {
-	case publish.StateLive:
-		switch {
-		case !s.liveStreaming:
-			text = "Recording"
-		case s.liveRecording != "":
-			text = "Live + recording"
-		}
-		c.State.Importance = widget.DangerImportance
-	case publish.StateReconnecting:
-		text = s.reconnectText()
-		c.State.Importance = widget.WarningImportance
-	case publish.StateError:
-		c.State.Importance = widget.WarningImportance
-	case publish.StateConnecting:
-		c.State.Importance = widget.WarningImportance
-	}
-	if text = "● " + text; text != c.State.Text {
-		c.State.SetText(text)
-	}
-	s.refreshControls()
-}
-
-// reconnectText says which loss of the connection this is and, once a
-// second has gone, for how long studio has been reconnecting.
-func (s *Studio) reconnectText() string {
-	text := fmt.Sprintf("%s (#%d", StateText(publish.StateReconnecting), max(s.losses, 1))
-	if s.attempts > 0 {
-		text += fmt.Sprintf(", attempt %d", s.attempts+1)
-	}
-	if d := time.Since(s.lostAt).Round(time.Second); !s.lostAt.IsZero() && d >= time.Second {
-		text += fmt.Sprintf(", %d s", int(d.Seconds()))
-	}
-	return text + ")"
-}
-
-// refreshControls enables what can be used in the current state.
-func (s *Studio) refreshControls() {
-	c := &s.c
-	busy := s.live != nil || s.starting
-	streaming := busy && s.liveStreaming
-	switch {
-	case (s.stopping || s.streamStopping || s.state == publish.StateStopping) && busy:
-		c.GoLive.SetText("Stopping…")
-		c.GoLive.Disable()
-	case streaming:
-		c.GoLive.SetText("Stop")
-		c.GoLive.SetIcon(theme.MediaStopIcon())
-		c.GoLive.Enable()
-	default:
-		c.GoLive.SetText("Go Live")
-		c.GoLive.SetIcon(theme.MediaPlayIcon())
-		if s.destinationProblem() == "" {
-			c.GoLive.Enable()
-		} else {
-			c.GoLive.Disable()
-		}
-	}
-	recording := busy && (!s.liveStreaming || s.liveRecording != "")
-	recText, recIcon := "Record", theme.MediaRecordIcon()
-	if recording {
-		recText, recIcon = "Stop recording", theme.MediaStopIcon()
-	}
-	if c.Record.Text != recText {
-		c.Record.SetText(recText)
-		c.Record.SetIcon(recIcon)
-	}
-	if s.recBusy || s.starting || (s.stopping && busy) {
-		c.Record.Disable()
-	} else {
-		c.Record.Enable()
-	}
-	for _, w := range []interface {
-		Enable()
-		Disable()
-	}{c.Camera, c.Size, c.FPS, c.Microphone, c.Preset, c.AudioKbps, c.Destination, c.Key, c.VideoKbps} {
-		if busy {
-			w.Disable()
-		} else {
-			w.Enable()
-		}
-	}
-	if busy || DestinationNamed(c.Destination.Selected).Name != CustomName {
-		c.Server.Disable()
-	} else {
-		c.Server.Enable()
-	}
-}
-
-func (s *Studio) setStatus(text string) { s.c.Status.SetText(s.scrub(text)) }
-
-// scrub hides the stream key wherever it appears in msg. It may run on
-// any goroutine: it reads the key that keyChanged took from the key field
-// on the UI goroutine, never the widget.
-func (s *Studio) scrub(msg string) string {
-	if r := s.redactor.Load(); r != nil {
-		return r.Redact(msg)
-	}
-	return msg
-}
-
-// keyChanged takes the key field's text for scrub. UI goroutine only.
-func (s *Studio) keyChanged() {
-	r := app.Redactor{}.WithKey(s.c.Key.Text)
-	s.redactor.Store(&r)
-}
-
-func (s *Studio) logf(format string, args ...any) {
-	if s.cfg.Log != nil {
-		s.cfg.Log(s.scrub(fmt.Sprintf(format, args...)))
-	}
-}
-
-func setWarning(l *widget.Label, text string) {
-	l.SetText(text)
-	if text == "" {
-		l.Hide()
-	} else {
-		l.Show()
 	}
 }

@@ -59,6 +59,7 @@ func (s *Studio) showStats(st publish.Stats) {
 		drift = "–"
 	}
 	_ = s.stats.drift.Set(drift)
+	s.showDestinationStats(st)
 }
 
 func (s *Studio) clearStats() {

@@ -63,6 +63,9 @@ type Studio struct {
 	congestion *CongestionBar
 	warnings   struct{ source, dest, bitrate, monitor *widget.Label }
 	advice     *widget.Label
+	rows       []*destRow                          // the destination list, in order
+	destBox    *fyne.Container                     // shows rows
+	addDest    *widget.Button                      // adds a row
 	lost       struct{ camera, microphone string } // device-lost notices shown
 
 	// Session state; UI goroutine only.
@@ -80,8 +83,7 @@ type Studio struct {
 	stopWanted     bool // Stop was tapped while GoLive was running
 	stopping       bool // Stop was requested for the running session
 	muted          bool
-	keyDestination string // the destination whose key the key field holds
-	ephemeral      bool   // settings come from AutoLive: do not save them
+	ephemeral      bool // settings come from AutoLive: do not save them
 	lastDialog     string
 	watchers       []func(publish.Event)
 	afterEnd       func() // test hook: called after a session has ended
@@ -112,19 +114,23 @@ type Controls struct {
 	Camera, Size, FPS, Microphone *widget.Select
 	VideoKbps                     *widget.SelectEntry
 	AudioKbps, Preset             *widget.Select
-	Destination                   *widget.Select
-	Server                        *widget.Entry
-	Key                           *widget.Entry
-	ShowKey                       *widget.Button
-	Mute                          *widget.Button
-	Monitor                       *widget.Check
-	GoLive                        *widget.Button
-	Record                        *widget.Button
-	State                         *widget.Label // Idle, Connecting…, Live, …
-	Status                        *widget.Label // the last server status or problem
-	Recording                     *widget.Label // the recording's file and size
-	DeviceLost                    *widget.Label // a lost camera or microphone
-	Version                       *widget.Label
+	// Destination, Server, Key and ShowKey are the first destination's
+	// (Destinations[0]).
+	Destination    *widget.Select
+	Server         *widget.Entry
+	Key            *widget.Entry
+	ShowKey        *widget.Button
+	Destinations   []DestinationControls // the destination list, in order
+	AddDestination *widget.Button
+	Mute           *widget.Button
+	Monitor        *widget.Check
+	GoLive         *widget.Button
+	Record         *widget.Button
+	State          *widget.Label // Idle, Connecting…, Live, …
+	Status         *widget.Label // the last server status or problem
+	Recording      *widget.Label // the recording's file and size
+	DeviceLost     *widget.Label // a lost camera or microphone
+	Version        *widget.Label
 }
 
 // statBindings hold the live stats as text.
@@ -161,8 +167,15 @@ func New(cfg Config) *Studio {
 // Content is the studio's root object.
 func (s *Studio) Content() fyne.CanvasObject { return s.content }
 
-// Controls returns the interactive widgets.
-func (s *Studio) Controls() Controls { return s.c }
+// Controls returns the interactive widgets. UI goroutine only (or in Do):
+// the destination list changes when rows are added or removed.
+func (s *Studio) Controls() Controls {
+	c := s.c
+	for _, r := range s.rows {
+		c.Destinations = append(c.Destinations, r.controls())
+	}
+	return c
+}
 
 // Do runs fn with the widget lock held, on the calling goroutine. Tests
 // that drive widgets while the studio's goroutines update them use it;
