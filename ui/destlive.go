@@ -107,6 +107,9 @@ func (s *Studio) showDestinationStats(st publish.Stats) {
 		}
 		s.showRow(r)
 	}
+	if len(st.Destinations) > 0 {
+		s.refreshControls()
+	}
 }
 
 // showRow shows the row's state and stats on its status line.

@@ -50,7 +50,8 @@ func (f *fakeBackend) GoLive(s Settings, onEvent func(publish.Event)) (Live, err
 		return nil, f.startErr
 	}
 	f.settings, f.onEvent = s, onEvent
-	f.live = &fakeLive{done: make(chan struct{}), stopped: make(chan struct{}, 4), startedStream: make(chan struct{}, 4)}
+	f.live = &fakeLive{done: make(chan struct{}), stopped: make(chan struct{}, 4), startedStream: make(chan struct{}, 4),
+		destStopped: make(chan string, 4), reconnected: make(chan string, 4)}
 	return f.live, nil
 }
 
@@ -105,6 +106,9 @@ type fakeLive struct {
 	streamStops   int
 	streamed      chan struct{} // receives once per StopStream, when set
 	startedStream chan struct{} // receives once per StartStream
+	destStops     []string      // the names StopDestination got
+	destStopped   chan string   // receives each StopDestination's name
+	reconnected   chan string   // receives each ReconnectDestination's name
 }
 
 func (l *fakeLive) StartStream(url string) error {
@@ -118,8 +122,20 @@ func (l *fakeLive) StartStream(url string) error {
 	return nil
 }
 
-func (l *fakeLive) StopDestination(context.Context, string) error { return publish.ErrNotStreaming }
-func (l *fakeLive) ReconnectDestination(string) error             { return publish.ErrNotStreaming }
+// StopDestination notes name and reports it on destStopped.
+func (l *fakeLive) StopDestination(_ context.Context, name string) error {
+	l.mu.Lock()
+	l.destStops = append(l.destStops, name)
+	l.mu.Unlock()
+	l.destStopped <- name
+	return nil
+}
+
+// ReconnectDestination reports name on reconnected.
+func (l *fakeLive) ReconnectDestination(name string) error {
+	l.reconnected <- name
+	return nil
+}
 
 func (l *fakeLive) StopStream(context.Context) error {
 	l.mu.Lock()
