@@ -1,7 +1,11 @@
 // Package publish runs one Go Live: it pulls packets from the encoders,
-// queues them, and hands them to a Publisher (an RTMP connection, a local
-// recording, or both). It also defines the status events and errors that
-// publishers report, so that callers never need to know the wire protocol.
+// puts them in one DTS order, and hands them to its outputs: up to four
+// destinations (each a Publisher such as an RTMP connection, with its own
+// goroutine, queue, reconnects, adaptive bitrate and stats) and a local
+// recording (on its own goroutine too). One book keeps every state, and
+// Stats is one snapshot of all of it. It also re-exports the status events
+// and errors that publishers report, so that callers never need to know
+// the wire protocol.
 package publish
 
 import (

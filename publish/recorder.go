@@ -173,6 +173,9 @@ func (r *recorder) close() {
 	case <-r.cut:
 		err = fmt.Errorf("%w: the last seconds did not reach it within %v and were left out", ErrDiskSlow, recordDrain)
 	default:
+		if err != nil && ctx.Err() != nil {
+			err = fmt.Errorf("%w: the last of it did not reach the disk within %v and was left out", ErrDiskSlow, recordCloseBound)
+		}
 	}
 	if err != nil {
 		r.s.book.note(nil, Event{Err: fmt.Errorf("finishing the recording: %w", err)})

@@ -96,19 +96,37 @@ func TestHeadlessToNginx(t *testing.T) {
 	}
 	testpeer.Check(t, testpeer.Probe(t, recs[0]), want720p)
 	testpeer.Check(t, testpeer.Probe(t, rec), want720p)
+	checkWireOrder(t, recs[0])
+	checkWireOrder(t, rec)
 	checkStats(t, stats, 2500)
 }
 
 func TestHeadlessToFFmpegListener(t *testing.T) {
-	srv := testpeer.StartFFmpegServer(t)
+	srv := testpeer.StartFFmpegServerDebugTS(t)
 	r := studio(t, 40*time.Second, nil, append(full720p, "-url", srv.URL)...)
 	if r.code != 0 {
 		t.Fatalf("studio exited %d", r.code)
 	}
-	if out, err := srv.Wait(10 * time.Second); err != nil {
+	out, err := srv.Wait(10 * time.Second)
+	if err != nil {
 		t.Fatalf("ffmpeg server: %v\n%s", err, out)
 	}
 	testpeer.Check(t, testpeer.Probe(t, srv.Out), want720p)
+	// The order the server received the packets in (its own file may be
+	// reordered by ffmpeg's muxer at the end).
+	got := testpeer.ArrivalDTS(out)
+	if len(got) < 700 {
+		t.Fatalf("ffmpeg told %d packets as they arrived, want about 770", len(got))
+	}
+	if got[0].Type != "video" || got[0].DTS > 40 {
+		t.Errorf("the first packet to arrive is %s at %d ms, want video (the keyframe) at ≤ 40 ms", got[0].Type, got[0].DTS)
+	}
+	for i := 1; i < len(got); i++ {
+		if got[i].DTS < got[i-1].DTS {
+			t.Errorf("packet %d (%s at %d ms) arrived after %s at %d ms", i, got[i].Type, got[i].DTS, got[i-1].Type, got[i-1].DTS)
+			break
+		}
+	}
 }
 
 // checkStats reads -stats-json output: one object per second with every

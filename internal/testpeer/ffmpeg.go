@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -25,6 +27,43 @@ type FFmpegServer struct {
 // connections.
 func StartFFmpegServer(t testing.TB) *FFmpegServer {
 	t.Helper()
+	return startFFmpegServer(t, "-v", "error")
+}
+
+// StartFFmpegServerDebugTS is StartFFmpegServer with ffmpeg's -debug_ts:
+// what Wait returns then tells every packet as it arrives (see
+// ArrivalDTS).
+func StartFFmpegServerDebugTS(t testing.TB) *FFmpegServer {
+	t.Helper()
+	return startFFmpegServer(t, "-v", "info", "-debug_ts")
+}
+
+// arrival matches one packet of -debug_ts output as the demuxer hands it
+// over, in arrival order.
+var arrival = regexp.MustCompile(`demuxer\+ffmpeg -> ist_index:\d+ type:(\w+) pkt_pts:\S+ pkt_pts_time:\S+ pkt_dts:(-?\d+)`)
+
+// Arrived is one packet as an ffmpeg server received it.
+type Arrived struct {
+	Type string // "video" or "audio"
+	DTS  int64  // milliseconds
+}
+
+// ArrivalDTS lists, from the output of a server started with
+// StartFFmpegServerDebugTS, the packets in the order they arrived.
+func ArrivalDTS(stderr string) []Arrived {
+	var out []Arrived
+	for _, m := range arrival.FindAllStringSubmatch(stderr, -1) {
+		dts, err := strconv.ParseInt(m[2], 10, 64)
+		if err != nil {
+			continue
+		}
+		out = append(out, Arrived{Type: m[1], DTS: dts})
+	}
+	return out
+}
+
+func startFFmpegServer(t testing.TB, logArgs ...string) *FFmpegServer {
+	t.Helper()
 	bin := Require(t, "ffmpeg")[0]
 	port := FreePort(t)
 	s := &FFmpegServer{
@@ -32,8 +71,9 @@ func StartFFmpegServer(t testing.TB) *FFmpegServer {
 		Out:  filepath.Join(t.TempDir(), "ffmpeg-server.flv"),
 		done: make(chan struct{}),
 	}
-	s.cmd = exec.Command(bin, "-nostdin", "-v", "error", "-listen", "1", "-rw_timeout", "5000000",
+	args := append(append([]string{"-nostdin"}, logArgs...), "-listen", "1", "-rw_timeout", "5000000",
 		"-i", s.URL, "-c", "copy", "-f", "flv", s.Out)
+	s.cmd = exec.Command(bin, args...)
 	s.cmd.Stderr = &s.stderr
 	if err := s.cmd.Start(); err != nil {
 		t.Fatalf("start ffmpeg: %v", err)
