@@ -31,9 +31,12 @@ import (
 //
 // Frame n of the timeline is due at start + n/FPS, where start is the clock
 // time of the first Read, and carries that time as its PTS. A reader that
-// falls more than a frame behind does not get a burst of stale frames: Read
-// skips to the latest slot that is due, so PTS jumps while Seq keeps counting
-// the frames actually produced. Motion follows the slot, not Seq.
+// is late by fewer than catchUpSlots frames (an encoder's slow first frames,
+// a short stall) gets the next slot at once, so it catches up without
+// losing a frame, as from a camera's few buffers. One that falls further
+// behind does not get a burst of stale frames: Read skips to the latest
+// slot that is due, so PTS jumps while Seq keeps counting the frames
+// actually produced. Motion follows the slot, not Seq.
 //
 // Frames are I420 with YStride = Width and CStride = Width/2, the three
 // planes in one contiguous buffer. They are reused after Release, and Read
@@ -272,10 +275,17 @@ func (p *Pattern) nextSlot(ctx context.Context) (int64, error) {
 		}
 		return slot, nil
 	}
-	// Late: skip to the latest slot that is already due.
+	// Late: catch up on a few slots, skip past more.
 	latest := capture.ScaleDiv(int64(elapsed), int64(p.props.FPS), int64(time.Second))
-	return max(slot, latest), nil
+	if latest-slot < catchUpSlots {
+		return slot, nil
+	}
+	return latest, nil
 }
+
+// catchUpSlots is how many frames late a reader may be and still get every
+// frame.
+const catchUpSlots = 3
 
 // get takes a frame buffer from the free list or makes a new one.
 func (p *Pattern) get() *patternBuf {

@@ -310,6 +310,25 @@ func TestPatternSkipsWhenLate(t *testing.T) {
 	}
 }
 
+// A reader a frame or two late catches up on every slot.
+func TestPatternCatchesUpWhenSlightlyLate(t *testing.T) {
+	p := mustPattern(t, 32, 32, 100)
+	f := readFrame(t, p)
+	f.Release()
+	// Pretend the timeline started 25 ms earlier: slots 1 and 2 are due.
+	p.mu.Lock()
+	p.start -= 25 * time.Millisecond
+	p.mu.Unlock()
+	for want := int64(1); want <= 3; want++ {
+		f = readFrame(t, p)
+		slot := int64((f.PTS - p.start) / (10 * time.Millisecond))
+		f.Release()
+		if slot != want {
+			t.Fatalf("frame %d is slot %d, want %d", want, slot, want)
+		}
+	}
+}
+
 func TestPatternFramesReused(t *testing.T) {
 	p := mustPattern(t, 32, 32, 30, Unpaced())
 	f := readFrame(t, p)
