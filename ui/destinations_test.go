@@ -320,8 +320,12 @@ func TestLogNamesDestinations(t *testing.T) {
 	s := New(Config{Backend: be, Keys: &memKeys{}, Prefs: test.NewTempApp(t).Preferences(), Window: w, Version: "test",
 		Log: func(l string) { lines = append(lines, l) }})
 	t.Cleanup(func() { s.Shutdown(nil, time.Second); w.Close() })
-	h := &harness{t: t, s: s, be: be}
-	s.Do(func() { w.SetContent(s.Content()); w.Resize(fyne.NewSize(1024, 640)) })
+	h := &harness{t: t, s: s, be: be, started: make(chan struct{}, 4)}
+	s.Do(func() {
+		s.afterStart = func() { h.started <- struct{}{} }
+		w.SetContent(s.Content())
+		w.Resize(fyne.NewSize(1024, 640))
+	})
 	twoDestinations(h)
 	onEvent, _ := h.goLive()
 	set, _, _ := be.session()

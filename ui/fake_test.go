@@ -261,6 +261,8 @@ type harness struct {
 	// recorded receives once a recording has started or stopped, with the
 	// window updated.
 	recorded chan struct{}
+	// started receives once GoLive's result is shown.
+	started chan struct{}
 }
 
 func newHarness(t *testing.T, prefs fyne.Preferences, keys KeyStore) *harness {
@@ -268,10 +270,12 @@ func newHarness(t *testing.T, prefs fyne.Preferences, keys KeyStore) *harness {
 	be := newFakeBackend()
 	w := test.NewWindow(nil)
 	s := New(Config{Backend: be, Keys: keys, Prefs: prefs, Window: w, Version: "test"})
-	h := &harness{t: t, s: s, be: be, ended: make(chan struct{}, 4), recorded: make(chan struct{}, 4)}
+	h := &harness{t: t, s: s, be: be, ended: make(chan struct{}, 4), recorded: make(chan struct{}, 4),
+		started: make(chan struct{}, 4)}
 	s.Do(func() {
 		s.afterEnd = func() { h.ended <- struct{}{} }
 		s.afterRecord = func() { h.recorded <- struct{}{} }
+		s.afterStart = func() { h.started <- struct{}{} }
 		w.SetContent(s.Content())
 		w.Resize(fyne.NewSize(1024, 640))
 	})
@@ -313,6 +317,7 @@ func (h *harness) goLive() (func(publish.Event), *fakeLive) {
 	h.t.Helper()
 	h.do(func(c Controls) { test.Tap(c.GoLive) })
 	wait(h.t, h.be.goLive, "GoLive")
+	wait(h.t, h.started, "GoLive's result")
 	_, onEvent, live := h.be.session()
 	return onEvent, live
 }

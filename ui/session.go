@@ -207,6 +207,9 @@ func (s *Studio) start(stream, record bool) {
 // started takes the result of Backend.GoLive.
 func (s *Studio) started(live Live, err error) {
 	s.starting = false
+	if s.afterStart != nil {
+		defer s.afterStart()
+	}
 	if err != nil {
 		s.endDestinations()
 		s.showState(publish.StateError)

@@ -47,7 +47,7 @@ func (s *Studio) showStats(st publish.Stats) {
 	_ = s.stats.reconnects.Set(fmt.Sprintf("%d", max(st.Reconnects, s.losses)))
 	s.congestion.SetValue(st.Congestion)
 	_ = s.stats.congestion.Set(fmt.Sprintf("%3.0f%%", 100*s.congestion.Value()))
-	s.graph.Add(st.VideoKbps, float64(st.TargetKbps))
+	s.graph.Add(graphKbps(st), float64(st.TargetKbps))
 	_ = s.stats.skipped.Set(fmt.Sprintf("%d", st.VideoSource.Skipped))
 	// How fast the microphone's clock runs against the media clock (studio
 	// absorbs it).
@@ -70,4 +70,18 @@ func (s *Studio) clearStats() {
 	}
 	_ = s.stats.cpu.Set("–")
 	s.congestion.SetValue(0)
+}
+
+// graphKbps is the video bitrate drawn against the target: with several
+// destinations, the highest one's (the sum is shown as Video), since
+// each carries its own copy of the stream.
+func graphKbps(st publish.Stats) float64 {
+	if len(st.Destinations) < 2 {
+		return st.VideoKbps
+	}
+	var top float64
+	for _, d := range st.Destinations {
+		top = max(top, d.VideoKbps)
+	}
+	return top
 }

@@ -328,6 +328,7 @@ func TestRecordAlone(t *testing.T) {
 		test.Tap(c.Record)
 	})
 	wait(t, h.be.goLive, "GoLive")
+	wait(t, h.started, "GoLive's result")
 	set, onEvent, live := h.be.session()
 	if set.URL != "" || filepath.Dir(set.RecordPath) != dir {
 		t.Fatalf("a recording on its own got URL %q, path %q", set.URL, set.RecordPath)
@@ -471,6 +472,7 @@ func TestGoLiveWhileRecording(t *testing.T) {
 		test.Tap(c.Record)
 	})
 	wait(t, h.be.goLive, "GoLive")
+	wait(t, h.started, "GoLive's result")
 	set, onEvent, live := h.be.session()
 	if set.URL != "" || set.RecordPath == "" {
 		t.Fatalf("recording on its own: URL %q, path %q", set.URL, set.RecordPath)
