@@ -99,7 +99,7 @@ func (s *Studio) newDestRow(p DestPref) *destRow {
 	r.remove = widget.NewButtonWithIcon("", theme.DeleteIcon(), func() { s.removeDestination(r) })
 	r.stop = widget.NewButtonWithIcon("Stop", theme.MediaStopIcon(), func() { s.stopDestination(r) })
 	r.stop.Hide()
-	r.reconnect = widget.NewButtonWithIcon("Retry", theme.ViewRefreshIcon(), func() { s.reconnectDestination(r) })
+	r.reconnect = widget.NewButtonWithIcon("Reconnect", theme.ViewRefreshIcon(), func() { s.reconnectDestination(r) })
 	r.reconnect.Hide()
 	r.status = widget.NewLabel("")
 	r.status.Wrapping = fyne.TextWrapWord
