@@ -79,8 +79,13 @@ func (os *outputSet) fanOut(p *encode.Packet, tr track) {
 		}
 	}
 	os.mu.Unlock()
-	if len(os.scratch) == 0 {
+	switch len(os.scratch) {
+	case 0:
 		p.Release()
+		return
+	case 1:
+		os.scratch[0].offer(p)
+		clear(os.scratch)
 		return
 	}
 	copies := share(p, len(os.scratch))

@@ -6,13 +6,10 @@ import (
 	"studio/encode"
 )
 
-// share hands p to n readers: it returns n packets with p's fields and
+// share hands p to n > 1 readers: it returns n packets with p's fields and
 // data, each released on its own; p is released when the last one is. The
 // readers may change the copies' timestamps but not their data.
 func share(p *encode.Packet, n int) []*encode.Packet {
-	if n == 1 {
-		return []*encode.Packet{p}
-	}
 	refs := new(atomic.Int32)
 	refs.Store(int32(n))
 	release := func() {
