@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"studio/encode"
@@ -29,6 +30,11 @@ type bitrate struct {
 	enc    encode.VideoEncoder
 	policy AdaptivePolicy
 	log    *slog.Logger
+
+	// lowNow is low, for forceKeyframe, which must not wait for mu: the
+	// mux goroutine calls it, and mu may be held while a rendition stops,
+	// which waits for the mux.
+	lowNow atomic.Pointer[rendition]
 
 	mu        sync.Mutex
 	user      int // the user's target, 0 until known
@@ -71,12 +77,10 @@ func (b *bitrate) setUser(kbps int) error {
 	return nil
 }
 
-// forceKeyframe asks the encoder of tr for a keyframe.
+// forceKeyframe asks the encoder of tr for a keyframe. It never waits.
 func (b *bitrate) forceKeyframe(tr track) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if tr == trackLow && b.low != nil {
-		_ = b.low.enc.ForceKeyframe()
+	if low := b.lowNow.Load(); tr == trackLow && low != nil {
+		_ = low.enc.ForceKeyframe()
 		return
 	}
 	_ = b.enc.ForceKeyframe()
@@ -137,6 +141,7 @@ func (b *bitrate) applyLocked() {
 	}
 	if b.low != nil && b.low.ended() {
 		b.log.Warn("the low rendition ended; its destinations go back to the main video")
+		b.lowNow.Store(nil)
 		b.s.stopRendition(b.low)
 		b.low = nil
 	}
@@ -197,6 +202,7 @@ func (b *bitrate) setLowLocked(kbps int) {
 			return
 		}
 		b.low, b.lowTarget = r, kbps
+		b.lowNow.Store(r)
 	case kbps > 0 && kbps != b.lowTarget:
 		if err := b.low.enc.SetBitrate(kbps); err != nil {
 			b.log.Warn("low rendition bitrate", "err", err)
@@ -209,6 +215,7 @@ func (b *bitrate) setLowLocked(kbps int) {
 				return // still on it until the main video's keyframe
 			}
 		}
+		b.lowNow.Store(nil)
 		b.s.stopRendition(b.low)
 		b.low, b.lowTarget = nil, 0
 	}

@@ -7,9 +7,9 @@ import (
 
 // book is the one place where the session's state, its destinations' states
 // and the error that ended it are kept and changed. Every change is made
-// under one lock and its event emitted under that lock, so events arrive in
-// the order of the changes and the session's state is always the one
-// computed from its destinations:
+// under one lock, and its event queued under that lock and delivered in
+// that order, so events arrive in the order of the changes and the
+// session's state is always the one computed from its destinations:
 //
 //   - stopped or error once the session has ended, stopping once Stop was
 //     called;
@@ -19,6 +19,8 @@ import (
 //     Connect.
 type book struct {
 	mu       sync.Mutex
+	emitMu   sync.Mutex // held while events are handed to onEvent
+	pending  []Event    // guarded by mu; made, not yet handed over
 	onEvent  func(Event)
 	state    State // the session's
 	stopping bool
@@ -44,6 +46,7 @@ func newBook(onEvent func(Event), started time.Time) *book {
 
 // add enters a destination, in state connecting, and returns its entry.
 func (b *book) add(name string) *destState {
+	defer b.flush()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	d := &destState{name: name, state: StateIdle}
@@ -54,6 +57,7 @@ func (b *book) add(name string) *destState {
 
 // set moves destination d to state st; err says why (nil for none).
 func (b *book) set(d *destState, st State, err error) {
+	defer b.flush()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.changeLocked(d, st, err, Event{})
@@ -63,6 +67,7 @@ func (b *book) set(d *destState, st State, err error) {
 // error. With failSession, err also ends the session, in the same event;
 // finish reports whether it did.
 func (b *book) finish(d *destState, err error, failSession bool) (failed bool) {
+	defer b.flush()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	st := StateStopped
@@ -79,6 +84,7 @@ func (b *book) finish(d *destState, err error, failSession bool) (failed bool) {
 // note emits ev about d (or the session, with d nil) without a change of
 // state: a server status, a warning, a failed reconnect attempt.
 func (b *book) note(d *destState, ev Event) {
+	defer b.flush()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.emitLocked(d, ev)
@@ -87,6 +93,7 @@ func (b *book) note(d *destState, ev Event) {
 // refresh recomputes the session's state, emitting an event with err when
 // it changes or err is set.
 func (b *book) refresh(err error) {
+	defer b.flush()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.changeLocked(nil, 0, err, Event{})
@@ -94,6 +101,7 @@ func (b *book) refresh(err error) {
 
 // stop marks the session stopping.
 func (b *book) stop() {
+	defer b.flush()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.ended || b.stopping {
@@ -106,6 +114,7 @@ func (b *book) stop() {
 // fail records err as the error that ends the session, unless one is
 // already recorded; it reports whether err was the first.
 func (b *book) fail(err error) bool {
+	defer b.flush()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.err != nil || b.ended {
@@ -118,6 +127,7 @@ func (b *book) fail(err error) bool {
 
 // end marks the session ended.
 func (b *book) end() {
+	defer b.flush()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.ended = true
@@ -254,5 +264,39 @@ func (b *book) emitLocked(d *destState, ev Event) {
 	if d != nil {
 		ev.Destination, ev.DestinationState = d.name, d.state
 	}
-	b.onEvent(ev)
+	b.pending = append(b.pending, ev)
+}
+
+// flush hands the events made so far to OnEvent, in order, one call at a
+// time and without mu held, so that OnEvent may read the session (State,
+// Stats). A flush that finds another one running leaves its events to it;
+// so a session method called from OnEvent does not deadlock, and its
+// events follow once OnEvent returns.
+func (b *book) flush() {
+	for {
+		if !b.emitMu.TryLock() {
+			return
+		}
+		for {
+			b.mu.Lock()
+			evs := b.pending
+			b.pending = nil
+			b.mu.Unlock()
+			if len(evs) == 0 {
+				break
+			}
+			for _, ev := range evs {
+				b.onEvent(ev)
+			}
+		}
+		b.emitMu.Unlock()
+		// An event queued after the last look, by a flush that found
+		// emitMu taken, is delivered here.
+		b.mu.Lock()
+		more := len(b.pending) > 0
+		b.mu.Unlock()
+		if !more {
+			return
+		}
+	}
 }

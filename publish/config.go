@@ -67,10 +67,12 @@ type Config struct {
 	Rendition func(kbps int) (encode.VideoEncoder, error)
 	// OnEvent, when set, is called on every state change, status event
 	// and warning. It is called one call at a time, in the order things
-	// happened, and must not block. It is called on the goroutine that made
-	// the change: one of the session's, or the caller of Stop, Connect,
-	// AddDestination and the like, so a caller that holds a lock OnEvent
-	// takes must not call those.
+	// happened, and must not block. It may read the session (State, Stats)
+	// and call its methods that do not wait (AddDestination, SetBitrate,
+	// ReconnectNow …), but not Stop, Disconnect or StopRecording. It is
+	// called on the goroutine that made the change: one of the session's,
+	// or the caller of Stop, Connect, AddDestination and the like, so a
+	// caller that holds a lock OnEvent takes must not call those.
 	OnEvent func(Event)
 	// Logger receives diagnostics; nil discards them.
 	Logger *slog.Logger

@@ -155,6 +155,7 @@ func (r *recorder) run() {
 // stays readable, and the stream goes on.
 func (r *recorder) failed(err error) {
 	r.stopped.Store(true)
+	r.s.outs.remove(r)
 	r.q.close()
 	r.s.book.note(nil, Event{Err: fmt.Errorf("recording stopped: %w", err)})
 	r.s.log.Warn("recording stopped", "err", err)
