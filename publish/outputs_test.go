@@ -36,6 +36,20 @@ func dialTo(pub Publisher) DialFunc {
 	return func(context.Context, func(Status)) (Publisher, error) { return pub, nil }
 }
 
+// waitVideo waits until p, whose wrote channel is set, has n video
+// packets.
+func waitVideo(t *testing.T, p *fakePublisher, n int, what string) {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for p.count(encode.Video) < n {
+		select {
+		case <-p.wrote:
+		case <-deadline:
+			t.Fatalf("%s: %d of %d video packets", what, p.count(encode.Video), n)
+		}
+	}
+}
+
 // checkOrder fails when a publisher got packets out of DTS order, or a
 // first packet that is not a video keyframe at zero.
 func checkOrder(t *testing.T, name string, p *fakePublisher) {
@@ -72,14 +86,7 @@ func TestStalledDestinationLeavesTheOtherAlone(t *testing.T) {
 	}
 	<-stalled.blocked
 	// Both tracks end at 1 s; b must have all of it while a is stuck.
-	deadline := time.After(10 * time.Second)
-	for good.count(encode.Video) < 30 {
-		select {
-		case <-good.wrote:
-		case <-deadline:
-			t.Fatalf("b got %d of 30 frames while a was stalled", good.count(encode.Video))
-		}
-	}
+	waitVideo(t, good, 30, "b, while a was stalled")
 	st := s.Stats()
 	if len(st.Destinations) != 2 {
 		t.Fatalf("%d destinations in stats, want 2", len(st.Destinations))
@@ -115,14 +122,7 @@ func TestStalledRecordingLeavesTheStreamAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 	<-disk.blocked
-	deadline := time.After(10 * time.Second)
-	for live.count(encode.Video) < 30 {
-		select {
-		case <-live.wrote:
-		case <-deadline:
-			t.Fatalf("the stream got %d of 30 frames while the disk stalled", live.count(encode.Video))
-		}
-	}
+	waitVideo(t, live, 30, "the stream, while the disk stalled")
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
 	begun := time.Now()
@@ -156,9 +156,7 @@ func TestJoinedDestinationStartsAtZero(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for rec.count(encode.Video) < 10 {
-		<-rec.wrote
-	}
+	waitVideo(t, rec, 10, "the recording")
 	if err := s.AddDestination(Destination{Name: "late", Dial: dialTo(joined)}); err != nil {
 		t.Fatal(err)
 	}
@@ -193,9 +191,7 @@ func TestRefusedDestinationLeavesTheOther(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for good.count(encode.Video) < 10 {
-		<-good.wrote
-	}
+	waitVideo(t, good, 10, "the good destination")
 	st := s.Stats()
 	if st.State != StateLive || st.Destinations[0].State != StateError || st.Destinations[1].State != StateLive {
 		t.Errorf("states: session %v, bad %v, good %v; want live, error, live", st.State, st.Destinations[0].State, st.Destinations[1].State)
