@@ -70,9 +70,9 @@ func (s *Session) AddDestination(d Destination) error {
 	return nil
 }
 
-// Disconnect ends every destination cleanly (each server is told its stream
-// ends; media still queued is dropped) and waits for them, at most until
-// ctx ends. The session goes on, recording if it records; Connect can start
+// Disconnect ends every destination cleanly (each gets what was captured
+// until now, then its server is told the stream ends) and waits for them;
+// when ctx ends first, they are dropped at once. The session goes on, recording if it records; Connect can start
 // a new stream. It returns ErrNotStreaming when nothing streams.
 func (s *Session) Disconnect(ctx context.Context) error {
 	var ended []*destination
@@ -99,15 +99,25 @@ func (s *Session) RemoveDestination(ctx context.Context, name string) error {
 	return ErrNotStreaming
 }
 
+// end ends ds: a live one sends what was captured until now and then
+// unpublishes; one that is not live stops at once. When ctx ends first,
+// they stop at once.
 func (s *Session) end(ctx context.Context, ds []*destination) error {
 	for _, d := range ds {
 		d.userEnded.Store(true)
-		d.stop()
+		if d.entryState() == StateLive && !s.muxFinished() {
+			d.endAt.CompareAndSwap(0, s.lastVideo.Load()+1)
+		} else {
+			d.stop()
+		}
 	}
 	for _, d := range ds {
 		select {
 		case <-d.done:
 		case <-ctx.Done():
+			for _, d := range ds {
+				d.stop()
+			}
 			return ctx.Err()
 		}
 	}

@@ -36,6 +36,11 @@ type destination struct {
 	// bitrate; on is the one it streams, changed by the mux goroutine at a
 	// keyframe of want.
 	want, on atomic.Uint32
+	// endAt, once set, is the session time (ns, +1) at which a destination
+	// that the user ends stops taking packets: it sends what was captured
+	// before and then unpublishes.
+	endAt  atomic.Int64
+	ending sync.Once
 
 	// Its timeline starts at zero with the first keyframe it sends; base
 	// is that keyframe's session time. Its goroutine only.
@@ -71,6 +76,10 @@ func (s *Session) newDestination(d Destination, joined bool) *destination {
 // of the track it streams. It moves to the track it wants at that track's
 // next keyframe, so that what it sends always decodes.
 func (d *destination) takes(p *encode.Packet, tr track) bool {
+	if end := d.endAt.Load(); end != 0 && int64(p.DTS) >= end {
+		d.ending.Do(d.q.close)
+		return false
+	}
 	if tr == trackAudio {
 		return true
 	}
