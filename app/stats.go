@@ -119,19 +119,27 @@ func destinationLines(ds []publish.DestinationStats) []DestinationLine {
 }
 
 // WriteStats writes one JSON StatsLine of s per second to w until done
-// closes, and a last line then.
-func WriteStats(w io.Writer, s interface{ Stats() publish.Stats }, done <-chan struct{}) error {
+// closes, and a last line then. The destinations' errors go through red,
+// since they may quote a key; the rest holds none.
+func WriteStats(w io.Writer, s interface{ Stats() publish.Stats }, done <-chan struct{}, red Redactor) error {
 	enc := json.NewEncoder(w)
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
+	line := func() StatsLine {
+		l := NewStatsLine(s.Stats())
+		for i := range l.Destinations {
+			l.Destinations[i].Error = red.Redact(l.Destinations[i].Error)
+		}
+		return l
+	}
 	for {
 		select {
 		case <-t.C:
-			if err := enc.Encode(NewStatsLine(s.Stats())); err != nil {
+			if err := enc.Encode(line()); err != nil {
 				return err
 			}
 		case <-done:
-			return enc.Encode(NewStatsLine(s.Stats()))
+			return enc.Encode(line())
 		}
 	}
 }

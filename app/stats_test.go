@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -21,11 +22,16 @@ func TestStatsLine(t *testing.T) {
 		VideoKbps: 2499.96, FPS: 29.97, FramesSent: 300, Queue: 12345 * time.Microsecond, Congestion: 0.123,
 		TargetKbps: 2000, UserKbps: 2500, RTT: 1500 * time.Microsecond, Recording: true,
 		VideoSource: capture.SourceStatus{Skipped: 3}, AudioSource: capture.SourceStatus{DriftPPM: 512.6},
+		Destinations: []publish.DestinationStats{{Name: "rtmp://h/live/****", State: publish.StateError,
+			Err: errors.New("publish refused: drift is not allowed"), LowRendition: true}},
 	}
 	var buf bytes.Buffer
 	done := make(chan struct{})
 	close(done)
-	if err := WriteStats(&buf, fixedStats(st), done); err != nil {
+	// A key that is also a word of the JSON ("audio_drift_ppm") is
+	// redacted in the errors only, never in the field names.
+	red := NewRedactor(Destination{URL: "rtmp://h/live/drift"})
+	if err := WriteStats(&buf, fixedStats(st), done, red); err != nil {
 		t.Fatal(err)
 	}
 	var m map[string]any
@@ -41,6 +47,15 @@ func TestStatsLine(t *testing.T) {
 		if m[k] != v {
 			t.Errorf("%s = %v, want %v", k, m[k], v)
 		}
+	}
+	dests, _ := m["destinations"].([]any)
+	if len(dests) != 1 {
+		t.Fatalf("destinations %v, want one", m["destinations"])
+	}
+	d := dests[0].(map[string]any)
+	if d["url"] != "rtmp://h/live/****" || d["state"] != "error" || d["rendition"] != "low" ||
+		d["error"] != "publish refused: **** is not allowed" {
+		t.Errorf("destination %v", d)
 	}
 	if n := strings.Count(buf.String(), "\n"); n != 1 {
 		t.Errorf("%d lines after done, want 1", n)

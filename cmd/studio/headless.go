@@ -64,10 +64,6 @@ func runHeadless(o options) int {
 		}
 		defer stats.Close()
 	}
-	var statsOut io.Writer = stats
-	if stats != nil {
-		statsOut = red.Writer(stats) // errors in it may quote a key
-	}
 	s, err := publish.Start(cfg)
 	if err != nil {
 		say("%v", err)
@@ -75,7 +71,7 @@ func runHeadless(o options) int {
 	}
 	statsDone := make(chan error, 1)
 	if stats != nil {
-		go func() { statsDone <- app.WriteStats(statsOut, s, s.Done()) }()
+		go func() { statsDone <- app.WriteStats(stats, s, s.Done(), red) }()
 	} else {
 		statsDone <- nil
 	}
