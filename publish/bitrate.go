@@ -189,12 +189,12 @@ func (b *bitrate) applyLocked() {
 func (b *bitrate) setLowLocked(kbps int) {
 	switch {
 	case kbps > 0 && b.low == nil:
-		if time.Since(b.lowFailed) < lowRetry {
+		if b.s.cfg.Clock.Now().Sub(b.lowFailed) < lowRetry {
 			return
 		}
 		r, err := b.s.startRendition(kbps)
 		if err != nil {
-			b.lowFailed = time.Now()
+			b.lowFailed = b.s.cfg.Clock.Now()
 			b.log.Warn("low rendition", "err", err)
 			for d := range b.ctrls {
 				d.want.Store(uint32(trackMain))

@@ -31,6 +31,7 @@ type book struct {
 	// connected, or, while it only records, when it started.
 	liveSince time.Time
 	started   time.Time
+	clock     Clock
 }
 
 // destState is one destination's entry in the book.
@@ -40,8 +41,8 @@ type destState struct {
 	err   error
 }
 
-func newBook(onEvent func(Event), started time.Time) *book {
-	return &book{onEvent: onEvent, state: StateIdle, started: started}
+func newBook(onEvent func(Event), clock Clock) *book {
+	return &book{onEvent: onEvent, state: StateIdle, started: clock.Now(), clock: clock}
 }
 
 // add enters a destination, in state connecting, and returns its entry.
@@ -192,7 +193,7 @@ func (b *book) changeLocked(d *destState, st State, err error, ev Event) {
 		d.state, changed = st, true
 		switch {
 		case st == StateLive && old != StateReconnecting && !b.anyLiveLocked(d):
-			b.liveSince = time.Now()
+			b.liveSince = b.clock.Now()
 		case old.active() && !st.active() && !b.anyActiveLocked():
 			// Back to recording only: uptime is the session's again.
 			b.liveSince = b.started
@@ -258,7 +259,7 @@ func (b *book) emitLocked(d *destState, ev Event) {
 		return
 	}
 	if ev.Time.IsZero() {
-		ev.Time = time.Now()
+		ev.Time = b.clock.Now()
 	}
 	ev.State = b.state
 	if d != nil {

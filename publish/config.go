@@ -76,6 +76,8 @@ type Config struct {
 	OnEvent func(Event)
 	// Logger receives diagnostics; nil discards them.
 	Logger *slog.Logger
+	// Clock is the session's time (see Clock); nil is the system clock.
+	Clock Clock
 	// VideoSource and AudioSource, when set, say how the capture devices
 	// behind the encoders are; Stats carries what they say.
 	VideoSource, AudioSource capture.Reporter

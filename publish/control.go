@@ -160,7 +160,7 @@ func (s *Session) StopRecording() error {
 
 // Stats returns a snapshot of the session's health.
 func (s *Session) Stats() Stats {
-	now := time.Now()
+	now := s.cfg.Clock.Now()
 	st := Stats{Time: now, State: s.State(), Uptime: s.book.uptime(now)}
 	user, target, _, _ := s.rate.targets(nil)
 	st.UserKbps, st.TargetKbps = user, target

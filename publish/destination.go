@@ -67,7 +67,7 @@ func (s *Session) newDestination(d Destination, joined bool) *destination {
 		// Until the connection is up, keep recent audio only.
 		dst.q.startFresh()
 	}
-	dst.sent.init()
+	dst.sent.init(s.cfg.Clock.Now())
 	dst.entry = s.book.add(d.Name)
 	return dst
 }
@@ -171,7 +171,7 @@ func (d *destination) runStream() error {
 				return nil
 			}
 		}
-		begun := time.Now()
+		begun := s.cfg.Clock.Now()
 		pub, err := d.connect(attempt, dialTook)
 		if err != nil {
 			if s.book.stopRequested() || d.ctx.Err() != nil {
@@ -185,7 +185,7 @@ func (d *destination) runStream() error {
 			s.log.Warn("reconnect failed", "destination", d.name, "attempt", failed, "err", err)
 			continue
 		}
-		dialTook, connectErr, failed = time.Since(begun), nil, 0
+		dialTook, connectErr, failed = s.cfg.Clock.Now().Sub(begun), nil, 0
 		info, ok := s.hdr.wait(d.ctx, s.muxDone)
 		if !ok {
 			d.closePublisher(pub)
@@ -203,9 +203,9 @@ func (d *destination) runStream() error {
 			if !s.book.stopRequested() {
 				s.book.set(d.entry, StateLive, nil)
 			}
-			connected := time.Now()
+			connected := s.cfg.Clock.Now()
 			err = d.send(pub)
-			if time.Since(connected) >= s.cfg.Reconnect.StableAfter {
+			if s.cfg.Clock.Now().Sub(connected) >= s.cfg.Reconnect.StableAfter {
 				retries.reset()
 			}
 		} else {
@@ -267,10 +267,10 @@ func (d *destination) waitRetry(b *backoff, lastErr error, failed int) (bool, er
 	if failed > 0 && !s.book.stopRequested() {
 		s.book.note(d.entry, Event{Err: lastErr, Attempt: failed, RetryIn: wait})
 	}
-	t := time.NewTimer(wait)
+	t := s.cfg.Clock.NewTimer(wait)
 	defer t.Stop()
 	select {
-	case <-t.C:
+	case <-t.C():
 	case <-d.retryNow:
 	case <-s.stopCtx.Done():
 		return false, nil

@@ -16,7 +16,7 @@ type mediaRate struct {
 	window               rateWindow
 }
 
-func (m *mediaRate) init() { m.window.init() }
+func (m *mediaRate) init(now time.Time) { m.window.init(now) }
 
 // count counts one packet of kind with n bytes.
 func (m *mediaRate) count(kind encode.Kind, n int) {
@@ -58,7 +58,7 @@ type rateWindow struct {
 	n       int
 }
 
-func (w *rateWindow) init() { w.add(rateSample{at: time.Now()}) }
+func (w *rateWindow) init(now time.Time) { w.add(rateSample{at: now}) }
 
 func (w *rateWindow) add(s rateSample) {
 	w.mu.Lock()

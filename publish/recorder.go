@@ -61,7 +61,7 @@ func (s *Session) newRecorder(pub Publisher, midStream bool) *recorder {
 		s.book.note(nil, Event{Err: fmt.Errorf("%w: it falls %v behind, so video is left out of it up to the next keyframe whenever that happens",
 			ErrDiskSlow, s.cfg.RecordQueueLimit)})
 	})
-	r.rate.init()
+	r.rate.init(s.cfg.Clock.Now())
 	return r
 }
 

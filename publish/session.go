@@ -71,11 +71,14 @@ func Start(cfg Config) (*Session, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.Clock == nil {
+		cfg.Clock = systemClock{}
+	}
 	cfg.Reconnect = cfg.Reconnect.withDefaults()
 	s := &Session{
 		cfg:           cfg,
 		log:           cfg.Logger,
-		book:          newBook(cfg.OnEvent, time.Now()),
+		book:          newBook(cfg.OnEvent, cfg.Clock),
 		hdr:           newHeader(),
 		in:            make(chan muxIn, 64),
 		encodersEnded: make(chan struct{}),
@@ -159,11 +162,11 @@ const endDrain = 500 * time.Millisecond
 // ctx ends.
 func (s *Session) finishCapture(ctx context.Context) {
 	s.endAt.CompareAndSwap(0, s.lastVideo.Load()+1)
-	t := time.NewTimer(endDrain)
+	t := s.cfg.Clock.NewTimer(endDrain)
 	defer t.Stop()
 	select {
 	case <-s.encodersEnded:
-	case <-t.C:
+	case <-t.C():
 	case <-ctx.Done():
 	}
 	s.stopCapture()
@@ -257,11 +260,13 @@ func (s *Session) muxFinished() bool {
 // the last second, and runs adaptive bitrate.
 func (s *Session) statsLoop() {
 	defer s.loops.Done()
-	t := time.NewTicker(250 * time.Millisecond)
-	defer t.Stop()
+	const every = 250 * time.Millisecond
+	t := s.cfg.Clock.NewTimer(every)
+	defer func() { t.Stop() }()
 	for {
 		select {
-		case now := <-t.C:
+		case now := <-t.C():
+			t = s.cfg.Clock.NewTimer(every)
 			dests := s.outs.destinations()
 			for _, d := range dests {
 				d.sent.tick(now)
