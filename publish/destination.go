@@ -74,7 +74,8 @@ func (s *Session) newDestination(d Destination, joined bool) *destination {
 
 // takes reports whether p goes to this destination: audio, and the video
 // of the track it streams. It moves to the track it wants at that track's
-// next keyframe, so that what it sends always decodes.
+// next keyframe, so that what it sends always decodes, and no two of its
+// frames share a timestamp.
 func (d *destination) takes(p *encode.Packet, tr track) bool {
 	if end := d.endAt.Load(); end != 0 && int64(p.DTS) >= end {
 		d.ending.Do(d.q.close)
@@ -84,12 +85,18 @@ func (d *destination) takes(p *encode.Packet, tr track) bool {
 		return true
 	}
 	on, want := track(d.on.Load()), track(d.want.Load())
-	if tr == want && want != on && p.Keyframe {
+	if want == on {
+		return tr == on
+	}
+	// A move is pending: a keyframe of want was asked for. Until it comes,
+	// no video is taken, so that the two renditions' frames of the same
+	// instant never both go out (a gap of a frame or two instead).
+	if tr == want && p.Keyframe {
 		d.on.Store(uint32(want))
 		d.s.log.Info("destination changes rendition", "destination", d.name, "to", want)
 		return true
 	}
-	return tr == on
+	return false
 }
 
 // reconnectNow skips the wait before its next reconnect attempt.

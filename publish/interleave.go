@@ -30,9 +30,12 @@ func (t track) String() string {
 }
 
 // interleaveWindow bounds how long, in media time, one track waits for the
-// others before it goes out anyway: a few video frames, about what the
-// audio capture and encoder run behind the video.
-const interleaveWindow = 100 * time.Millisecond
+// others before it goes out anyway. Audio runs about 50 ms behind video (its
+// capture buffer and AAC's frame), and a microphone under load now and then
+// 100 ms and more; a packet later than the window has to be moved up, which
+// for audio breaks its sample-exact timing. It stays under the send queue's
+// 700 ms, so that what it lets out at once is never dropped there.
+const interleaveWindow = 500 * time.Millisecond
 
 // interleaver puts the packets of every track in one DTS order. A packet
 // goes out once every open track has a packet at or after it, or once a

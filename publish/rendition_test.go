@@ -45,7 +45,11 @@ func TestSlowDestinationMovesToTheLowRendition(t *testing.T) {
 		Video: v, Audio: fakeAudio{a},
 		Destinations: []Destination{{Name: "slow", Dial: dialTo(slow)}, {Name: "fast", Dial: dialTo(fast)}},
 		Rendition: func(kbps int) (encode.VideoEncoder, error) {
-			e := &fakeEncoder{kind: encode.Video, spacing: time.Second / 30, keyint: 30, paced: true, bitrate: kbps}
+			// On the same capture: its frames carry the main video's times.
+			v.mu.Lock()
+			at := time.Duration(v.n) * time.Second / 30
+			v.mu.Unlock()
+			e := &fakeEncoder{kind: encode.Video, spacing: time.Second / 30, keyint: 30, paced: true, bitrate: kbps, offset: at}
 			low <- e
 			return lowEncoder{e}, nil
 		},

@@ -263,6 +263,8 @@ type harness struct {
 	recorded chan struct{}
 	// started receives once GoLive's result is shown.
 	started chan struct{}
+	// streamEnded receives once StopStream's result is shown.
+	streamEnded chan struct{}
 }
 
 func newHarness(t *testing.T, prefs fyne.Preferences, keys KeyStore) *harness {
@@ -271,11 +273,17 @@ func newHarness(t *testing.T, prefs fyne.Preferences, keys KeyStore) *harness {
 	w := test.NewWindow(nil)
 	s := New(Config{Backend: be, Keys: keys, Prefs: prefs, Window: w, Version: "test"})
 	h := &harness{t: t, s: s, be: be, ended: make(chan struct{}, 4), recorded: make(chan struct{}, 4),
-		started: make(chan struct{}, 4)}
+		started: make(chan struct{}, 4), streamEnded: make(chan struct{}, 4)}
 	s.Do(func() {
 		s.afterEnd = func() { h.ended <- struct{}{} }
 		s.afterRecord = func() { h.recorded <- struct{}{} }
 		s.afterStart = func() { h.started <- struct{}{} }
+		s.afterStreamEnd = func() {
+			select {
+			case h.streamEnded <- struct{}{}:
+			default:
+			}
+		}
 		w.SetContent(s.Content())
 		w.Resize(fyne.NewSize(1024, 640))
 	})

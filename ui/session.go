@@ -140,6 +140,9 @@ func (s *Studio) stopStream() {
 		err := live.StopStream(ctx)
 		narration.SetDestination(app.Destination{})
 		s.do(func() {
+			if s.afterStreamEnd != nil {
+				defer s.afterStreamEnd()
+			}
 			s.streamStopping = false
 			if s.live != live {
 				return

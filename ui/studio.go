@@ -89,6 +89,7 @@ type Studio struct {
 	afterEnd       func() // test hook: called after a session has ended
 	afterRecord    func() // test hook: called once a recording has started or stopped
 	afterStart     func() // test hook: called once GoLive's result is shown
+	afterStreamEnd func() // test hook: called once StopStream's result is shown
 	updating       bool   // a control is being set programmatically
 
 	// redactor hides the key of the key field; set on the UI goroutine

@@ -506,6 +506,7 @@ func TestGoLiveWhileRecording(t *testing.T) {
 	// Stop ends the stream only.
 	h.do(func(c Controls) { test.Tap(c.GoLive) })
 	wait(t, live.streamed, "StopStream")
+	wait(t, h.streamEnded, "StopStream's result shown")
 	onEvent(publish.Event{State: publish.StateLive})
 	h.do(func(c Controls) {
 		if c.State.Text != "● Recording" || c.GoLive.Text != "Go Live" || c.Record.Text != "Stop recording" {

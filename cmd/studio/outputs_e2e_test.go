@@ -227,4 +227,5 @@ func TestSlowDestinationKeepsMoving(t *testing.T) {
 	if errs := testpeer.DecodeErrors(t, recs[0]); errs != "" {
 		t.Errorf("the slow destination's recording does not decode cleanly:\n%s", errs)
 	}
+	checkWireOrder(t, recs[0])
 }
