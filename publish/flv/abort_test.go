@@ -42,16 +42,24 @@ func writeUntil(w *Writer, n int) error {
 	return nil
 }
 
-// Abort returns a write that blocks on a pipe nobody drains.
-func TestAbortEndsABlockedWrite(t *testing.T) {
+// createWithHeader creates a Writer at path and writes the tiny stream's
+// header.
+func createWithHeader(t *testing.T, path string) *Writer {
+	t.Helper()
 	info, _, _ := tinyStream(t)
-	w, err := Create(stalledPipe(t))
+	w, err := Create(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := w.WriteHeader(info); err != nil {
 		t.Fatal(err)
 	}
+	return w
+}
+
+// Abort returns a write that blocks on a pipe nobody drains.
+func TestAbortEndsABlockedWrite(t *testing.T) {
+	w := createWithHeader(t, stalledPipe(t))
 	done := make(chan error, 1)
 	go func() { done <- writeUntil(w, 1000) }()
 	// 10 MB cannot fit in the pipe and the buffer: the writer blocks
@@ -72,14 +80,7 @@ func TestAbortEndsABlockedWrite(t *testing.T) {
 
 // Close gives up flushing into a stalled pipe when its context ends.
 func TestCloseHonoursItsContext(t *testing.T) {
-	info, _, _ := tinyStream(t)
-	w, err := Create(stalledPipe(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.WriteHeader(info); err != nil {
-		t.Fatal(err)
-	}
+	w := createWithHeader(t, stalledPipe(t))
 	// 120 kB: 64 kB fill the pipe, the rest waits in the buffer.
 	if err := writeUntil(w, 12); err != nil {
 		t.Fatal(err)
@@ -87,7 +88,7 @@ func TestCloseHonoursItsContext(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	begun := time.Now()
-	err = w.Close(ctx)
+	err := w.Close(ctx)
 	if took := time.Since(begun); took > 3*time.Second {
 		t.Errorf("Close took %v with a 300 ms context", took)
 	}
@@ -108,15 +109,8 @@ func TestFullDiskEndsOnAWholeTag(t *testing.T) {
 		t.Skipf("mount tmpfs: %v: %s", err, out)
 	}
 	defer exec.Command("umount", "-l", dir).Run()
-	info, _, _ := tinyStream(t)
 	path := filepath.Join(dir, "full.flv")
-	w, err := Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.WriteHeader(info); err != nil {
-		t.Fatal(err)
-	}
+	w := createWithHeader(t, path)
 	// 10 kB frames: the 256 kB disk fills in the middle of one.
 	if err := writeUntil(w, 1000); !errors.Is(err, syscall.ENOSPC) {
 		t.Fatalf("writing 10 MB to a 256 kB disk: %v, want ENOSPC", err)
