@@ -36,6 +36,9 @@ type destination struct {
 	// bitrate; on is the one it streams, changed by the mux goroutine at a
 	// keyframe of want.
 	want, on atomic.Uint32
+	// passedOver counts the video frames not taken while a move between
+	// renditions waited for the new one's keyframe; they count as dropped.
+	passedOver atomic.Uint64
 	// endAt, once set, is the session time (ns, +1) at which a destination
 	// that the user ends stops taking packets: it sends what was captured
 	// before and then unpublishes.
@@ -95,6 +98,9 @@ func (d *destination) takes(p *encode.Packet, tr track) bool {
 		d.on.Store(uint32(want))
 		d.s.log.Info("destination changes rendition", "destination", d.name, "to", want)
 		return true
+	}
+	if tr == on {
+		d.passedOver.Add(1)
 	}
 	return false
 }
@@ -376,7 +382,7 @@ func (d *destination) stats(now time.Time) DestinationStats {
 	st := DestinationStats{
 		Name:          d.name,
 		FramesSent:    d.sent.frames.Load(),
-		FramesDropped: qs.dropped,
+		FramesDropped: qs.dropped + d.passedOver.Load(),
 		Queue:         qs.span,
 		Reconnects:    int(d.reconnects.Load()),
 		BytesSent:     d.sent.bytes(),

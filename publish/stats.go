@@ -53,13 +53,16 @@ type Stats struct {
 
 // DestinationStats is one destination's share of Stats.
 type DestinationStats struct {
-	Name          string
-	State         State
-	Err           error // why it ended or last lost its connection
-	VideoKbps     float64
-	AudioKbps     float64
-	FPS           float64
-	FramesSent    uint64
+	Name       string
+	State      State
+	Err        error // why it ended or last lost its connection
+	VideoKbps  float64
+	AudioKbps  float64
+	FPS        float64
+	FramesSent uint64
+	// FramesDropped counts the video frames this destination did not send:
+	// dropped at its queue, or passed over while it moved between
+	// renditions.
 	FramesDropped uint64
 	Queue         time.Duration
 	Congestion    float64

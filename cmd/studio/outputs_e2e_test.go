@@ -147,15 +147,19 @@ func (iso *isolation) checkFast(t *testing.T, seconds float64) {
 	if len(recs) != 1 {
 		t.Fatalf("the fast destination's server recorded %v", recs)
 	}
-	rec := testpeer.Probe(t, recs[0])
-	testpeer.Check(t, rec, testpeer.Expect{Width: 1280, Height: 720, FPS: 30, Seconds: seconds, SampleRate: 48000, Channels: 2})
-	if math.Abs(rec.VideoKbps-2500) > 2500*0.15 {
-		t.Errorf("the fast destination got %.0f kbps of video, want 2500 ± 15%%", rec.VideoKbps)
-	}
 	lines := statsLines(t, iso.stats)
 	last := lines[len(lines)-1]
 	if len(last.Destinations) != 2 || last.Destinations[1].FramesDropped != 0 {
-		t.Errorf("fast destination: %+v, want 0 frames dropped", last.Destinations)
+		t.Fatalf("fast destination: %+v, want 0 frames dropped", last.Destinations)
+	}
+	// Every frame slot is in the recording or was reported skipped by the
+	// source: with two encoders on a machine short of CPU, the pattern
+	// skips to the latest due frame, and says so.
+	rec := testpeer.Probe(t, recs[0])
+	t.Logf("fast destination: %d frames sent, %d skipped at the source", last.Destinations[1].FramesSent, last.FramesSkipped)
+	testpeer.Check(t, rec, testpeer.Expect{Width: 1280, Height: 720, FPS: 30, Seconds: seconds, SampleRate: 48000, Channels: 2, Skipped: last.FramesSkipped})
+	if math.Abs(rec.VideoKbps-2500) > 2500*0.15 {
+		t.Errorf("the fast destination got %.0f kbps of video, want 2500 ± 15%%", rec.VideoKbps)
 	}
 }
 
