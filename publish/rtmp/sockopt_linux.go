@@ -43,8 +43,8 @@ func tuneSocket(tc *net.TCPConn, deadLink time.Duration, unsent int) error {
 }
 
 // linkInfo reads the kernel's view of the connection: smoothed and
-// minimum round-trip time, and the rate at which the peer acknowledges
-// data.
+// minimum round-trip time, the rate at which the peer acknowledges data,
+// and the bytes on their way to it.
 func linkInfo(tc *net.TCPConn) (wire.Link, bool) {
 	raw, err := tc.SyscallConn()
 	if err != nil {
@@ -62,6 +62,9 @@ func linkInfo(tc *net.TCPConn) (wire.Link, bool) {
 		MinRTT:       time.Duration(info.Min_rtt) * time.Microsecond,
 		DeliveryKbps: float64(info.Delivery_rate) * 8 / 1000,
 		AppLimited:   appLimited(info),
+		Unsent:       int(info.Notsent_bytes),
+		Unacked:      int(info.Unacked) * int(info.Snd_mss),
+		BytesAcked:   max(info.Bytes_acked, 1) - 1, // the kernel counts the SYN
 	}, true
 }
 

@@ -2,6 +2,7 @@ package rtmp
 
 import (
 	"net"
+	"runtime"
 	"syscall"
 	"testing"
 	"time"
@@ -79,5 +80,31 @@ func TestLinkInfoReadsTheKernel(t *testing.T) {
 	}
 	if !info.AppLimited {
 		t.Error("a connection that sends 1000 bytes and idles is not reported app-limited")
+	}
+	// The peer has read all 1000 bytes; its acknowledgement may trail the
+	// read by a moment.
+	deadline := time.Now().Add(5 * time.Second)
+	for info.BytesAcked < 1000 && time.Now().Before(deadline) {
+		runtime.Gosched()
+		info, _ = linkInfo(c.(*net.TCPConn))
+	}
+	if info.BytesAcked != 1000 || info.Unsent != 0 || info.Unacked != 0 {
+		t.Errorf("after the peer read 1000 bytes: acked %d, unsent %d, unacked %d", info.BytesAcked, info.Unsent, info.Unacked)
+	}
+
+	// A peer that stops reading: what it cannot take waits in our socket.
+	c.(*net.TCPConn).SetWriteBuffer(64 << 10)
+	_ = c.SetWriteDeadline(time.Now().Add(200 * time.Millisecond))
+	var wrote int
+	for {
+		n, err := c.Write(make([]byte, 64<<10))
+		wrote += n
+		if err != nil {
+			break
+		}
+	}
+	info, _ = linkInfo(c.(*net.TCPConn))
+	if info.Unsent <= 0 || uint64(info.Unsent) > uint64(wrote) {
+		t.Errorf("wrote %d bytes to a peer that does not read: %d reported unsent", wrote, info.Unsent)
 	}
 }

@@ -84,6 +84,13 @@ type Link struct {
 	// AppLimited means DeliveryKbps was measured while less was sent than
 	// the link could carry, so that it understates the link.
 	AppLimited bool
+	// Unsent is what the socket holds that was not sent yet, and Unacked
+	// what was sent but not acknowledged, in bytes: data on its way to the
+	// server.
+	Unsent, Unacked int
+	// BytesAcked counts every byte the server has acknowledged on this
+	// connection.
+	BytesAcked uint64
 }
 
 // Queued is the delay that queues along the path add now.
