@@ -38,6 +38,10 @@ type StatsLine struct {
 	// the fields above are their sums (rates, counts, bytes) and their
 	// worst (state, queue, congestion, RTT).
 	Destinations []DestinationLine `json:"destinations"`
+
+	// GlassToServerMS is the worst live destination's glass-to-server
+	// latency estimate (publish.DestinationStats.GlassToServer).
+	GlassToServerMS float64 `json:"glass_to_server_ms"`
 }
 
 // DestinationLine is one destination's part of a StatsLine.
@@ -54,6 +58,8 @@ type DestinationLine struct {
 	Rendition     string  `json:"rendition"` // "main", or "low" on the second, lower-bitrate encoder
 	Reconnects    int     `json:"reconnects"`
 	BytesSent     uint64  `json:"bytes_sent"`
+
+	GlassToServerMS float64 `json:"glass_to_server_ms"` // see publish.DestinationStats.GlassToServer
 }
 
 func newDestinationLine(d publish.DestinationStats) DestinationLine {
@@ -70,6 +76,7 @@ func newDestinationLine(d publish.DestinationStats) DestinationLine {
 		Reconnects:    d.Reconnects,
 		BytesSent:     d.BytesSent,
 	}
+	l.GlassToServerMS = round1(float64(d.GlassToServer) / float64(time.Millisecond))
 	if d.LowRendition {
 		l.Rendition = "low"
 	}
@@ -107,6 +114,8 @@ func NewStatsLine(s publish.Stats) StatsLine {
 		AudioDriftPPM: math.Round(s.AudioSource.DriftPPM),
 		FramesSkipped: s.VideoSource.Skipped,
 		Destinations:  destinationLines(s.Destinations),
+
+		GlassToServerMS: round1(float64(s.GlassToServer) / float64(time.Millisecond)),
 	}
 }
 

@@ -49,6 +49,10 @@ type Stats struct {
 	// Destinations has one entry per destination, in the order they were
 	// added, including those that ended.
 	Destinations []DestinationStats
+
+	// GlassToServer is the worst of the live destinations' (see
+	// DestinationStats.GlassToServer).
+	GlassToServer time.Duration
 }
 
 // DestinationStats is one destination's share of Stats.
@@ -77,6 +81,13 @@ type DestinationStats struct {
 	LinkDelay    time.Duration
 	Reconnects   int
 	BytesSent    uint64
+
+	// GlassToServer estimates how long a frame captured now takes until
+	// the server has its last byte: the encoder's delay, the wait in the
+	// destination's queue, the time the socket needs to deliver what it
+	// holds unsent and unacknowledged, and half the link's minimum round
+	// trip (see glass.go). Zero while the destination is not connected.
+	GlassToServer time.Duration
 }
 
 // sum folds the destinations into the session's totals.
@@ -97,6 +108,7 @@ func (st *Stats) sum(ds []DestinationStats) {
 		st.Congestion = max(st.Congestion, d.Congestion)
 		st.RTT = max(st.RTT, d.RTT)
 		st.LinkDelay = max(st.LinkDelay, d.LinkDelay)
+		st.GlassToServer = max(st.GlassToServer, d.GlassToServer)
 		if first || d.EstimateKbps < st.EstimateKbps {
 			st.EstimateKbps = d.EstimateKbps
 		}
