@@ -144,6 +144,10 @@ type Encoder struct {
 	forceKey atomic.Bool // a keyframe was requested
 	isClosed atomic.Bool // mirrors closed, for the fast path
 
+	// The work done so far: frames encoded and the time spent on them.
+	frames atomic.Uint64
+	busy   atomic.Int64 // ns
+
 	ctlMu  sync.Mutex // guards closed; held around every use of brc and kfc
 	closed bool
 
@@ -352,6 +356,7 @@ func (e *Encoder) ReadPacket(ctx context.Context) (*encode.Packet, error) {
 		return nil, fmt.Errorf("h264: read source: %w", err)
 	}
 	pts := f.PTS
+	began := time.Now()
 	img, err := e.compact(f.Image)
 	if err != nil {
 		f.Release()
@@ -380,7 +385,18 @@ func (e *Encoder) ReadPacket(ctx context.Context) (*encode.Packet, error) {
 		return nil, fmt.Errorf("h264: x264 encode: %w", err)
 	}
 	defer release()
-	return e.packetize(annexB, pts)
+	p, err := e.packetize(annexB, pts)
+	e.busy.Add(int64(time.Since(began)))
+	e.frames.Add(1)
+	return p, err
+}
+
+// Work reports how many frames the encoder has encoded and the time it
+// spent on them, from a frame's arrival from the source to its packet
+// (the wall time, so a machine short of CPU shows here too). It is safe
+// to call from any goroutine.
+func (e *Encoder) Work() (frames uint64, busy time.Duration) {
+	return e.frames.Load(), time.Duration(e.busy.Load())
 }
 
 // compact returns img, or a copy of it with tight strides when it has

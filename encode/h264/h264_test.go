@@ -175,6 +175,24 @@ func TestKeyframesPTSAndAVCC(t *testing.T) {
 	}
 }
 
+// Work counts the frames encoded and the time spent on them, without the
+// time spent waiting for the source.
+func TestWorkCountsEncodingOnly(t *testing.T) {
+	e := newEncoder(t, newPattern(t, 320, 180, 20), Config{BitrateKbps: 300, Preset: "ultrafast"})
+	began := time.Now()
+	for range 6 {
+		readPacket(t, e).Release()
+	}
+	waited := time.Since(began) // at least five frame intervals of a paced source
+	frames, busy := e.Work()
+	if frames != 6 || busy <= 0 {
+		t.Fatalf("Work() = %d frames, %v; want 6 frames and some time", frames, busy)
+	}
+	if busy > waited/2 {
+		t.Errorf("Work() says %v busy over %v, most of which was spent waiting for a 20 fps source", busy, waited)
+	}
+}
+
 func TestForceKeyframe(t *testing.T) {
 	e := newEncoder(t, newPattern(t, 320, 180, 30, synth.Unpaced()), Config{KeyInterval: 10 * time.Second})
 	for n := range 40 {
