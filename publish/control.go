@@ -158,8 +158,16 @@ func (s *Session) StopRecording() error {
 	return nil
 }
 
-// Stats returns a snapshot of the session's health.
+// Stats returns a snapshot of the session's numbers, with the health
+// diagnosed from them at most a second ago.
 func (s *Session) Stats() Stats {
+	st := s.snapshot()
+	s.diag.fill(&st)
+	return st
+}
+
+// snapshot is Stats without the health.
+func (s *Session) snapshot() Stats {
 	now := s.cfg.Clock.Now()
 	st := Stats{Time: now, State: s.State(), Uptime: s.book.uptime(now)}
 	user, target, _, _ := s.rate.targets(nil)

@@ -39,6 +39,7 @@ type Session struct {
 	encodersEnded chan struct{} // closed when both encode loops have returned
 	muxDone       chan struct{} // closed when no more packets go to outputs
 	done          chan struct{}
+	diag          *diagnosis
 	lastVideo     atomic.Int64 // PTS of the last video packet read, in ns
 	endAt         atomic.Int64 // once Stop is called: PTS+1 (ns) at which both tracks end
 	loops         sync.WaitGroup
@@ -86,6 +87,7 @@ func Start(cfg Config) (*Session, error) {
 		done:          make(chan struct{}),
 	}
 	s.rate = newBitrate(s)
+	s.diag = newDiagnosis(cfg.Clock.Now())
 	s.stopCtx, s.requestStop = context.WithCancel(context.Background())
 	s.capture, s.stopCapture = context.WithCancel(context.Background())
 	s.network, s.abortNetwork = context.WithCancel(context.Background())
@@ -263,10 +265,13 @@ func (s *Session) statsLoop() {
 	const every = 250 * time.Millisecond
 	t := s.cfg.Clock.NewTimer(every)
 	defer func() { t.Stop() }()
-	for {
+	for tick := 1; ; tick++ {
 		select {
 		case now := <-t.C():
 			t = s.cfg.Clock.NewTimer(every)
+			if tick%int(time.Second/every) == 0 {
+				s.diag.observe(s, s.snapshot())
+			}
 			dests := s.outs.destinations()
 			for _, d := range dests {
 				d.sent.tick(now)

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"studio/capture"
+	"studio/publish/health"
 )
 
 // Stats is a snapshot of a session's health. With several destinations the
@@ -49,6 +50,9 @@ type Stats struct {
 	// Destinations has one entry per destination, in the order they were
 	// added, including those that ended.
 	Destinations []DestinationStats
+	// Health says how the stream is, what is to blame and what to do; it
+	// is diagnosed once a second from these numbers.
+	Health health.Report
 
 	// GlassToServer is the worst of the live destinations' (see
 	// DestinationStats.GlassToServer).
@@ -81,6 +85,8 @@ type DestinationStats struct {
 	LinkDelay    time.Duration
 	Reconnects   int
 	BytesSent    uint64
+	// Health is this destination's own: its link and its server.
+	Health health.Report
 
 	// GlassToServer estimates how long a frame captured now takes until
 	// the server has its last byte: the encoder's delay, the wait in the
