@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"studio/publish"
+	"studio/publish/health"
 )
 
 // StatsLine is one line of -stats-json output: a session's Stats as JSON,
@@ -42,6 +43,9 @@ type StatsLine struct {
 	// GlassToServerMS is the worst live destination's glass-to-server
 	// latency estimate (publish.DestinationStats.GlassToServer).
 	GlassToServerMS float64 `json:"glass_to_server_ms"`
+
+	// Health is how the stream is, what is to blame and what to do.
+	Health health.Report `json:"health"`
 }
 
 // DestinationLine is one destination's part of a StatsLine.
@@ -60,6 +64,8 @@ type DestinationLine struct {
 	BytesSent     uint64  `json:"bytes_sent"`
 
 	GlassToServerMS float64 `json:"glass_to_server_ms"` // see publish.DestinationStats.GlassToServer
+
+	Health health.Report `json:"health"` // the destination's own: its link and its server
 }
 
 func newDestinationLine(d publish.DestinationStats) DestinationLine {
@@ -75,6 +81,7 @@ func newDestinationLine(d publish.DestinationStats) DestinationLine {
 		Rendition:     "main",
 		Reconnects:    d.Reconnects,
 		BytesSent:     d.BytesSent,
+		Health:        d.Health,
 	}
 	l.GlassToServerMS = round1(float64(d.GlassToServer) / float64(time.Millisecond))
 	if d.LowRendition {
@@ -114,6 +121,7 @@ func NewStatsLine(s publish.Stats) StatsLine {
 		AudioDriftPPM: math.Round(s.AudioSource.DriftPPM),
 		FramesSkipped: s.VideoSource.Skipped,
 		Destinations:  destinationLines(s.Destinations),
+		Health:        s.Health,
 
 		GlassToServerMS: round1(float64(s.GlassToServer) / float64(time.Millisecond)),
 	}
@@ -128,16 +136,19 @@ func destinationLines(ds []publish.DestinationStats) []DestinationLine {
 }
 
 // WriteStats writes one JSON StatsLine of s per second to w until done
-// closes, and a last line then. The destinations' errors go through red,
-// since they may quote a key; the rest holds none.
+// closes, and a last line then. The destinations' errors and the health
+// messages go through red, since they may quote a key; the rest holds
+// none.
 func WriteStats(w io.Writer, s interface{ Stats() publish.Stats }, done <-chan struct{}, red Redactor) error {
 	enc := json.NewEncoder(w)
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	line := func() StatsLine {
 		l := NewStatsLine(s.Stats())
+		l.Health.Message = red.Redact(l.Health.Message)
 		for i := range l.Destinations {
 			l.Destinations[i].Error = red.Redact(l.Destinations[i].Error)
+			l.Destinations[i].Health.Message = red.Redact(l.Destinations[i].Health.Message)
 		}
 		return l
 	}

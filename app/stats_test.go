@@ -10,6 +10,7 @@ import (
 
 	"studio/capture"
 	"studio/publish"
+	"studio/publish/health"
 )
 
 type fixedStats publish.Stats
@@ -23,7 +24,9 @@ func TestStatsLine(t *testing.T) {
 		TargetKbps: 2000, UserKbps: 2500, RTT: 1500 * time.Microsecond, Recording: true,
 		VideoSource: capture.SourceStatus{Skipped: 3}, AudioSource: capture.SourceStatus{DriftPPM: 512.6},
 		Destinations: []publish.DestinationStats{{Name: "rtmp://h/live/****", State: publish.StateError,
-			Err: errors.New("publish refused: drift is not allowed"), LowRendition: true}},
+			Err: errors.New("publish refused: drift is not allowed"), LowRendition: true,
+			Health: health.Report{Status: health.Bad, Cause: health.Server, Message: "it answered drift"}}},
+		Health: health.Report{Status: health.Bad, Cause: health.Server, Message: "rtmp://h/live/****: it answered drift"},
 	}
 	var buf bytes.Buffer
 	done := make(chan struct{})
@@ -56,6 +59,12 @@ func TestStatsLine(t *testing.T) {
 	if d["url"] != "rtmp://h/live/****" || d["state"] != "error" || d["rendition"] != "low" ||
 		d["error"] != "publish refused: **** is not allowed" {
 		t.Errorf("destination %v", d)
+	}
+	if h, _ := m["health"].(map[string]any); h["status"] != "bad" || h["cause"] != "server" || h["message"] != "rtmp://h/live/****: it answered ****" {
+		t.Errorf("health %v", m["health"])
+	}
+	if h, _ := d["health"].(map[string]any); h["status"] != "bad" || h["message"] != "it answered ****" {
+		t.Errorf("destination's health %v", d["health"])
 	}
 	if n := strings.Count(buf.String(), "\n"); n != 1 {
 		t.Errorf("%d lines after done, want 1", n)
