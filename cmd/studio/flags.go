@@ -32,6 +32,7 @@ type options struct {
 	duration     time.Duration
 	record       string
 	statsJSON    string
+	keyFile      string
 }
 
 // urlList is the -url flag: one destination per use, in order.
@@ -77,7 +78,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.headless, "headless", false, "run without a window")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	fs.BoolVar(&o.listDevices, "list-devices", false, "list cameras, microphones and test sources, and exit")
-	fs.Var(&o.urls, "url", "`rtmp[s]://host[:port]/app/key` destination, stream key included (required unless -record); give it up to 4 times to stream to several at once")
+	fs.Var(&o.urls, "url", "`rtmp[s]://host[:port]/app[/key]` destination (required unless -record); without its key, the key comes from -key-file or $"+keyEnv+"; give it up to 4 times to stream to several at once")
 	fs.StringVar(&o.video, "video", "synth", "video `source`: synth (test pattern), screen (the X11 display), camera or camera:ID (see -list-devices)")
 	fs.StringVar(&o.audio, "audio", "synth", "audio `source`: synth (1 kHz tone), silence, mic or mic:ID (see -list-devices)")
 	fs.StringVar(&size, "size", size, "capture size `WxH`")
@@ -88,6 +89,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.preset, "preset", "veryfast", "x264 preset: "+strings.Join(presets, ", "))
 	fs.DurationVar(&o.duration, "duration", 0, "stop cleanly after this long (for example 10s); 0 runs until interrupted")
 	fs.StringVar(&o.record, "record", "", "also write the stream to this local `FILE.flv`")
+	fs.StringVar(&o.keyFile, "key-file", "", "read the stream key from `FILE` for each -url given without one (rtmp://host/app); without it, from $"+keyEnv)
 	fs.StringVar(&o.statsJSON, "stats-json", "", "write one JSON stats object per second to `PATH` (- for stdout)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage:\n  studio                 open the studio window\n  studio -headless -url URL [flags]\n\nFlags:\n")

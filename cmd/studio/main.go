@@ -32,6 +32,10 @@ func run(args []string) int {
 		fmt.Printf("studio %s\n", version)
 		return 0
 	}
+	if err := opts.resolveKeys(os.Getenv, os.Stderr); err != nil {
+		fmt.Fprintf(os.Stderr, "studio: %v\n", err)
+		return 2
+	}
 	if opts.listDevices {
 		return listDevices(os.Stdout) // devices.go
 	}

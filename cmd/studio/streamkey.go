@@ -1,0 +1,82 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"studio/app"
+)
+
+// keyEnv is the environment variable that may carry the stream key.
+const keyEnv = "STUDIO_STREAM_KEY"
+
+// keyOnCommandLine is the one warning given when a -url carries its key.
+const keyOnCommandLine = "warning: the stream key is on the command line, where every user of this machine can read it (ps); " +
+	"give the URL without it (rtmp://host/app) and the key with -key-file FILE or " + keyEnv
+
+// resolveKeys completes the URLs that have no stream key (rtmp://host/app)
+// with the key from -key-file or, without it, from STUDIO_STREAM_KEY, and
+// warns once on stderr when a URL carries its own key. The environment
+// variable is cleared once read, so that no process started later
+// inherits it. Errors never quote the key.
+func (o *options) resolveKeys(getenv func(string) string, stderr io.Writer) error {
+	if len(o.urls) == 0 {
+		return nil
+	}
+	key, from, err := outsideKey(o.keyFile, getenv)
+	if err != nil {
+		return err
+	}
+	warned := false
+	for i, u := range o.urls {
+		if hasKey(u) {
+			if !warned {
+				fmt.Fprintf(stderr, "studio: %s\n", keyOnCommandLine)
+				warned = true
+			}
+			continue
+		}
+		if key == "" {
+			return fmt.Errorf("-url %s has no stream key: add it with -key-file FILE or %s", u, keyEnv)
+		}
+		o.urls[i] = app.PublishURL(u, key)
+	}
+	if from == keyEnv {
+		_ = os.Unsetenv(keyEnv)
+	}
+	return nil
+}
+
+// outsideKey reads the key from file, or else from the environment, and
+// says where it came from.
+func outsideKey(file string, getenv func(string) string) (key, from string, err error) {
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", "", fmt.Errorf("-key-file: %w", err)
+		}
+		key = strings.TrimSpace(string(b))
+		if key == "" || strings.ContainsAny(key, " \t\r\n") {
+			return "", "", errors.New("-key-file: the file must hold the stream key alone, on one line")
+		}
+		return key, "-key-file", nil
+	}
+	return strings.TrimSpace(getenv(keyEnv)), keyEnv, nil
+}
+
+// hasKey reports whether u names a stream after its application
+// (rtmp://host/app/key). A URL that does not parse counts as having one:
+// its own error says what is wrong.
+func hasKey(u string) bool {
+	rest := u
+	if _, after, ok := strings.Cut(u, "://"); ok {
+		rest = after
+	}
+	_, path, _ := strings.Cut(rest, "/")
+	path, _, _ = strings.Cut(path, "?")
+	path = strings.Trim(path, "/")
+	return path == "" || strings.Contains(path, "/") || !strings.Contains(u, "://")
+}
