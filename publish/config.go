@@ -20,6 +20,14 @@ type Destination struct {
 	// hold secrets: use the URL with its stream key redacted.
 	Name string
 	Dial DialFunc
+	// StartKbps, when positive, is the video bitrate to start at on this
+	// destination: what its link is known to carry, for example from a
+	// link test just before. The stream's first keyframe is then made at
+	// it (when every destination of Start gives one), and adaptive
+	// bitrate goes on from there rather than from the user's target. 0:
+	// start at the user's target and learn the link from the first
+	// packets.
+	StartKbps int
 }
 
 // MaxDestinations is how many destinations a session streams to at once.
@@ -78,6 +86,12 @@ type Config struct {
 	Logger *slog.Logger
 	// Clock is the session's time (see Clock); nil is the system clock.
 	Clock Clock
+	// CaptureZero, when set, is the time on Clock at which packets' PTS
+	// is zero (capture.Clock.Start for the system clock), so that the
+	// glass-to-server estimate includes the encoder's whole delay. When
+	// zero it is taken from the packets, which leaves out the least delay
+	// the encoder ever had.
+	CaptureZero time.Time
 	// VideoSource and AudioSource, when set, say how the capture devices
 	// behind the encoders are; Stats carries what they say.
 	VideoSource, AudioSource capture.Reporter

@@ -39,6 +39,10 @@ type destination struct {
 	// passedOver counts the video frames not taken while a move between
 	// renditions waited for the new one's keyframe; they count as dropped.
 	passedOver atomic.Uint64
+	glass      glassMeter
+	// startKbps is the video bitrate its link is known to carry before it
+	// connects (Destination.StartKbps), 0 when unknown.
+	startKbps int
 	// endAt, once set, is the session time (ns, +1) at which a destination
 	// that the user ends stops taking packets: it sends what was captured
 	// before and then unpublishes.
@@ -58,8 +62,9 @@ func (s *Session) newDestination(d Destination, joined bool) *destination {
 	ctx, cancel := context.WithCancel(s.network)
 	dst := &destination{
 		s: s, name: d.Name, dial: d.Dial, ctx: ctx, stop: cancel, joined: joined,
-		retryNow: make(chan struct{}, 1), done: make(chan struct{}),
+		retryNow: make(chan struct{}, 1), done: make(chan struct{}), startKbps: max(0, d.StartKbps),
 	}
+	dst.glass.init(s.cfg.CaptureZero)
 	dst.want.Store(uint32(trackMain))
 	dst.on.Store(uint32(trackMain))
 	dst.q = newQueue(s.cfg.QueueLimit, 4096, func() {
@@ -120,7 +125,12 @@ func (d *destination) forceKeyframe() {
 }
 
 // offer queues p to be sent; it never blocks.
-func (d *destination) offer(p *encode.Packet) { d.q.push(p) }
+func (d *destination) offer(p *encode.Packet) {
+	if p.Kind == encode.Video {
+		d.glass.offered(p, d.s.cfg.Clock.Now())
+	}
+	d.q.push(p)
+}
 
 // finish says that no more packets come: the destination sends what is
 // queued, unpublishes and ends.
@@ -300,10 +310,13 @@ func (d *destination) waitRetry(b *backoff, lastErr error, failed int) (bool, er
 func (d *destination) send(pub Publisher) error {
 	ctx, cancel := context.WithCancel(d.ctx)
 	defer cancel()
-	if r, ok := pub.(LinkReporter); ok {
-		d.link.Store(&linkSource{r})
+	lr, _ := pub.(LinkReporter)
+	if lr != nil {
+		d.link.Store(&linkSource{lr})
 		defer d.link.Store(nil)
 	}
+	d.glass.sending.Store(true)
+	defer d.glass.sending.Store(false)
 	conn, watched := pub.(interface {
 		Done() <-chan struct{}
 		Err() error
@@ -338,7 +351,9 @@ func (d *destination) send(pub Publisher) error {
 			p.Release()
 			continue
 		}
+		d.glass.beginWrite(len(p.Data), lr)
 		err := pub.WritePacket(p)
+		d.glass.endWrite()
 		n, kind := len(p.Data), p.Kind
 		p.Release()
 		if err != nil {
@@ -389,14 +404,20 @@ func (d *destination) stats(now time.Time) DestinationStats {
 	}
 	st.VideoKbps, st.AudioKbps, st.FPS = d.sent.rates(now)
 	st.EstimateKbps = st.VideoKbps + st.AudioKbps
+	in := glassInputs{queue: qs, sentKbps: st.EstimateKbps}
+	if st.FPS > 0 {
+		in.frame = st.VideoKbps * 1000 / 8 / st.FPS
+	}
 	if src := d.link.Load(); src != nil {
 		if l, ok := src.r.Link(); ok {
+			in.link, in.haveLink = l, true
 			st.RTT, st.LinkDelay = l.RTT, l.Queued()
 			if l.DeliveryKbps > 0 && !l.AppLimited {
 				st.DeliveryKbps, st.EstimateKbps = l.DeliveryKbps, l.DeliveryKbps
 			}
 		}
 	}
+	st.GlassToServer = d.glass.estimate(in)
 	st.Congestion = min(1, float64(qs.span+st.LinkDelay)/float64(d.s.cfg.QueueLimit))
 	return st
 }

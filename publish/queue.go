@@ -169,15 +169,23 @@ func (q *queue) resync() {
 
 // spanLocked is the media time between the oldest and newest queued packet.
 func (q *queue) spanLocked() time.Duration {
-	if len(q.items)-q.head < 2 {
-		return 0
+	span, _ := q.sizeLocked()
+	return span
+}
+
+// sizeLocked is the media time between the oldest and newest queued
+// packet, and the bytes of media queued.
+func (q *queue) sizeLocked() (span time.Duration, bytes int) {
+	if len(q.items)-q.head == 0 {
+		return 0, 0
 	}
 	oldest, newest := q.items[q.head].DTS, q.items[q.head].DTS
-	for _, p := range q.items[q.head+1:] {
+	for _, p := range q.items[q.head:] {
 		oldest = min(oldest, p.DTS)
 		newest = max(newest, p.DTS)
+		bytes += len(p.Data)
 	}
-	return newest - oldest
+	return newest - oldest, bytes
 }
 
 func (q *queue) signal() {
@@ -242,6 +250,7 @@ func (q *queue) discard() {
 // queueStats is a snapshot of the queue's counters.
 type queueStats struct {
 	span    time.Duration
+	bytes   int // media bytes queued
 	dropped uint64
 	lost    uint64
 	len     int
@@ -250,5 +259,6 @@ type queueStats struct {
 func (q *queue) stats() queueStats {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return queueStats{span: q.spanLocked(), dropped: q.dropped, lost: q.lost, len: len(q.items) - q.head}
+	span, bytes := q.sizeLocked()
+	return queueStats{span: span, bytes: bytes, dropped: q.dropped, lost: q.lost, len: len(q.items) - q.head}
 }
