@@ -109,7 +109,7 @@ func compare(t *testing.T, secs []second) time.Duration {
 		d := s.ours - least - s.outside
 		diffs = append(diffs, absDur(d))
 		rows = append(rows, fmt.Sprintf("%2d: ours %4d (abs %4d) outside %4d (peak %4d, %2d frames) queue %4d diff %+4d",
-			i+1, (s.ours - least).Milliseconds(), s.ours.Milliseconds(), s.outside.Milliseconds(),
+			i+1, (s.ours-least).Milliseconds(), s.ours.Milliseconds(), s.outside.Milliseconds(),
 			s.peak.Milliseconds(), s.n, s.queue.Milliseconds(), d.Milliseconds()))
 	}
 	t.Logf("per second, ms above each one's minimum:\n%s", strings.Join(rows, "\n"))
