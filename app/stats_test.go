@@ -70,3 +70,21 @@ func TestStatsLine(t *testing.T) {
 		t.Errorf("%d lines after done, want 1", n)
 	}
 }
+
+func TestHealthLine(t *testing.T) {
+	net := health.Report{Status: health.Warning, Cause: health.Network, Message: "The link carries ~900 kbps."}
+	for _, c := range []struct {
+		prev, cur health.Report
+		want      string
+	}{
+		{health.OK, health.OK, ""},
+		{health.OK, net, "health: warning (network): The link carries ~900 kbps."},
+		{net, health.Report{Status: health.Warning, Cause: health.Network, Message: "The link carries ~800 kbps."}, ""},
+		{net, health.Report{Status: health.Bad, Cause: health.Network, Message: "Dropped."}, "health: bad (network): Dropped."},
+		{net, health.OK, "health: good again"},
+	} {
+		if got := HealthLine(c.prev, c.cur); got != c.want {
+			t.Errorf("HealthLine(%v, %v) = %q, want %q", c.prev, c.cur, got, c.want)
+		}
+	}
+}

@@ -12,7 +12,9 @@ import (
 )
 
 // switchable is a capture.Reporter whose status a test sets.
-type switchable struct{ st atomic.Pointer[capture.SourceStatus] }
+type switchable struct {
+	st atomic.Pointer[capture.SourceStatus]
+}
 
 func (r *switchable) Status() capture.SourceStatus { return *r.st.Load() }
 

@@ -10,6 +10,7 @@ import (
 
 	"studio/app"
 	"studio/publish"
+	"studio/publish/health"
 )
 
 // joinedName is the name publish gives the destination that StartStream
@@ -132,6 +133,12 @@ func (s *Studio) rowStatus(r *destRow) (string, widget.Importance) {
 	case publish.StateConnecting:
 		return "● " + StateText(r.state), widget.WarningImportance
 	case publish.StateLive:
+		switch st.Health.Status {
+		case health.Warning:
+			return "● Live · " + flow + " · " + string(st.Health.Cause) + " warning", widget.WarningImportance
+		case health.Bad:
+			return "● Live · " + flow + " · " + string(st.Health.Cause) + " problem", widget.DangerImportance
+		}
 		return "● Live · " + flow, widget.SuccessImportance
 	case publish.StateReconnecting:
 		text := "● " + StateText(r.state)

@@ -45,6 +45,8 @@ func (s *Studio) build() {
 	c.DeviceLost.Importance = widget.DangerImportance
 	c.DeviceLost.TextStyle.Bold = true
 	c.DeviceLost.Hide()
+	s.health = newHealthView()
+	c.Health, c.HealthMessage, c.HealthHistory = s.health.word, s.health.message, s.health.history
 
 	for _, l := range []**widget.Label{&s.warnings.source, &s.warnings.dest, &s.warnings.bitrate, &s.warnings.monitor} {
 		*l = widget.NewLabel("")
@@ -65,7 +67,7 @@ func (s *Studio) build() {
 	s.graph = NewBitrateGraph()
 	for _, b := range []*binding.String{&s.stats.uptime, &s.stats.video, &s.stats.audio, &s.stats.fps,
 		&s.stats.dropped, &s.stats.queue, &s.stats.cpu, &s.stats.target, &s.stats.reconnects, &s.stats.congestion,
-		&s.stats.skipped, &s.stats.drift} {
+		&s.stats.skipped, &s.stats.drift, &s.stats.latency} {
 		*b = binding.NewString()
 	}
 	s.congestion = NewCongestionBar()
@@ -104,6 +106,7 @@ func (s *Studio) build() {
 		statLabel("Dropped", s.stats.dropped), statLabel("Queue", s.stats.queue),
 		statLabel("Reconnects", s.stats.reconnects), statLabel("CPU", s.stats.cpu),
 		statLabel("Skipped", s.stats.skipped), statLabel("Mic drift", s.stats.drift),
+		statLabel("Latency", s.stats.latency),
 	)
 	linkRow := container.NewBorder(nil, nil, statLabel("Target", s.stats.target),
 		statLabel("", s.stats.congestion), container.NewBorder(nil, nil, statLabel("Congestion", nil), nil, s.congestion))
@@ -111,8 +114,9 @@ func (s *Studio) build() {
 	middle := container.NewBorder(c.DeviceLost, below, nil, nil, screen)
 
 	bar := container.NewBorder(nil, nil,
-		container.NewHBox(c.GoLive, c.Record, c.State), c.Version, c.Status)
-	s.content = container.NewBorder(nil, container.NewVBox(widget.NewSeparator(), bar), left, nil,
+		container.NewHBox(c.GoLive, c.Record, c.State, s.health.badge()), c.Version, c.Status)
+	bottom := container.NewVBox(widget.NewSeparator(), s.health.message, s.health.past, bar)
+	s.content = container.NewBorder(nil, bottom, left, nil,
 		container.NewPadded(middle))
 }
 

@@ -12,10 +12,12 @@ import (
 func (s *Studio) tick() {
 	_ = s.stats.cpu.Set(fmt.Sprintf("%.0f%%", s.be.CPU()))
 	if s.live == nil {
+		s.health.idle()
 		return
 	}
 	st := s.live.Stats()
 	s.showStats(st)
+	s.health.show(st.Health, st.Time)
 	if s.liveRecording != "" && !s.recBusy && !st.Recording && st.State == publish.StateLive {
 		// The session stopped it (a write failed): its warning is in
 		// the status line.
@@ -59,13 +61,18 @@ func (s *Studio) showStats(st publish.Stats) {
 		drift = "–"
 	}
 	_ = s.stats.drift.Set(drift)
+	latency := "–"
+	if st.GlassToServer > 0 {
+		latency = fmt.Sprintf("%d ms", st.GlassToServer.Milliseconds())
+	}
+	_ = s.stats.latency.Set(latency)
 	s.showDestinationStats(st)
 }
 
 func (s *Studio) clearStats() {
 	for _, b := range []interface{ Set(string) error }{s.stats.uptime, s.stats.video, s.stats.audio,
 		s.stats.fps, s.stats.dropped, s.stats.queue, s.stats.target, s.stats.reconnects, s.stats.congestion,
-		s.stats.skipped, s.stats.drift} {
+		s.stats.skipped, s.stats.drift, s.stats.latency} {
 		_ = b.Set("–")
 	}
 	_ = s.stats.cpu.Set("–")

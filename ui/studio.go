@@ -62,6 +62,7 @@ type Studio struct {
 	stats      statBindings
 	congestion *CongestionBar
 	warnings   struct{ source, dest, bitrate, monitor *widget.Label }
+	health     *healthView
 	advice     *widget.Label
 	rows       []*destRow                          // the destination list, in order
 	destBox    *fyne.Container                     // shows rows
@@ -132,7 +133,11 @@ type Controls struct {
 	Status         *widget.Label // the last server status or problem
 	Recording      *widget.Label // the recording's file and size
 	DeviceLost     *widget.Label // a lost camera or microphone
-	Version        *widget.Label
+	// Health is the stream's health next to Go Live ("Good", "Warning ·
+	// network", …), HealthMessage what to do about it, HealthHistory the
+	// last changes, newest first.
+	Health, HealthMessage, HealthHistory *widget.Label
+	Version                              *widget.Label
 }
 
 // statBindings hold the live stats as text.
@@ -141,6 +146,9 @@ type statBindings struct {
 	// skipped counts frames the camera did not deliver in time; drift is
 	// how fast the microphone's clock runs against the media clock.
 	skipped, drift binding.String
+	// latency is the estimated time from capture until the server has a
+	// frame (glass to server).
+	latency binding.String
 }
 
 // New builds the studio from cfg, loads the saved settings, and starts the

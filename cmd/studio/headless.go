@@ -75,6 +75,12 @@ func runHeadless(o options) int {
 	} else {
 		statsDone <- nil
 	}
+	healthDone := make(chan struct{})
+	go func() {
+		defer close(healthDone)
+		app.FollowHealth(s, s.Done(), line)
+	}()
+	defer func() { <-healthDone }()
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sig)

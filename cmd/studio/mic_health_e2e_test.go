@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"studio/internal/testpeer"
+	"studio/publish/health"
 )
 
 // statsWatch reads studio's -stats-json lines as they come.
@@ -123,6 +124,7 @@ func TestMicLostAndBack(t *testing.T) {
 		t.Errorf("the loss was reported %v after the microphone went away, want ≤ 2 s", d)
 	}
 	stats.until(t, removed, `audio_source "lost"`, 3*time.Second, func(s statsLine) bool { return s.AudioSource == "lost" })
+	waitCause(t, r, stats, removed, health.Audio, 3*time.Second)
 
 	restored := time.Now()
 	if err := pm.Restore(); err != nil {

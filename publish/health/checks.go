@@ -20,12 +20,14 @@ const (
 	queueBad     = 700 * time.Millisecond // OBS drops frames at about this delay
 	loweredBelow = 0.9                    // the link asks for less than this share of the user's bitrate
 	dropMemory   = 5                      // drops stay reported for this many samples
+	dropQuiet    = WarmUp                 // the queue and drops this soon after going live are the (re)connection's
+	driftSamples = 5                      // samples in a row the drift must be out of bounds
 	lossMemory   = 15 * time.Second       // a lost connection stays reported this long after it came back
 	encodeBad    = 1.0                    // share of the frame interval spent encoding a frame
 	encodeWarn   = 0.85
 	skipBad      = 0.5 // share of the frames asked for that the camera did not deliver
 	skipWarn     = 0.1
-	maxDriftPPM  = 5000 // what the microphone's resampling corrects
+	maxDriftPPM  = 5500 // the 0.5% the microphone's resampling corrects, and a margin for the estimate's noise
 )
 
 // destMemory is what the diagnosis remembers of one destination.
@@ -37,18 +39,32 @@ type destMemory struct {
 	lostAt     time.Duration
 	lostErr    error
 	everLost   bool
+	liveSince  time.Duration // -1 while not live
 }
 
 func (m *destMemory) judge(d Destination, at time.Duration) finding {
-	m.drops = append(m.drops, d.Dropped-min(d.Dropped, m.dropped))
+	if d.Reconnects > m.reconnects {
+		m.lostAt, m.lostErr, m.everLost = at, d.Err, true
+		m.liveSince = -1
+	}
+	m.reconnects = d.Reconnects
+	switch {
+	case d.State != Live:
+		m.liveSince = -1
+	case m.liveSince < 0:
+		m.liveSince = at
+	}
+	// Video dropped while connecting, reconnecting, or just after (the
+	// queue resumes on a keyframe) is the connection's loss, told apart.
+	fresh := d.Dropped - min(d.Dropped, m.dropped)
+	if m.liveSince < 0 || at-m.liveSince < dropQuiet {
+		fresh = 0
+	}
+	m.drops = append(m.drops, fresh)
 	if len(m.drops) > dropMemory {
 		m.drops = m.drops[1:]
 	}
 	m.dropped = d.Dropped
-	if d.Reconnects > m.reconnects {
-		m.lostAt, m.lostErr, m.everLost = at, d.Err, true
-	}
-	m.reconnects = d.Reconnects
 
 	switch d.State {
 	case Reconnecting:
@@ -68,6 +84,9 @@ func (m *destMemory) judge(d Destination, at time.Duration) finding {
 		return finding{Report: OK, order: orderNetwork}
 	}
 
+	// Just (re)connected, the first keyframe is on its way, and the
+	// encoder is not judged yet either: the queue is not the link's yet.
+	settled := at-m.liveSince >= dropQuiet
 	var dropped uint64
 	for _, n := range m.drops {
 		dropped += n
@@ -75,9 +94,9 @@ func (m *destMemory) judge(d Destination, at time.Duration) finding {
 	carries := int(math.Round(d.EstimateKbps))
 	advice := fmt.Sprintf("use a wired connection or set %d kbps", suggest(d))
 	switch {
-	case dropped > 0:
+	case settled && dropped > 0:
 		return finding{Report{Bad, Network, fmt.Sprintf("%d video frames were dropped in the last %d s: the link carries ~%d kbps, less than the stream needs; %s.", dropped, len(m.drops), carries, advice)}, orderNetwork}
-	case d.Queue >= queueBad:
+	case settled && d.Queue >= queueBad:
 		return finding{Report{Bad, Network, fmt.Sprintf("Video waits %.1f s to be sent: the link carries ~%d kbps, less than the stream needs; %s.", d.Queue.Seconds(), carries, advice)}, orderNetwork}
 	case d.UserKbps > 0 && float64(d.TargetKbps) < loweredBelow*float64(d.UserKbps):
 		how := fmt.Sprintf("studio lowered the bitrate to %d kbps", d.TargetKbps)
@@ -85,7 +104,7 @@ func (m *destMemory) judge(d Destination, at time.Duration) finding {
 			how += " (a second, lighter encode)"
 		}
 		return finding{Report{Warning, Network, fmt.Sprintf("The link carries ~%d kbps, less than the %d kbps target: %s; %s.", carries, d.UserKbps, how, advice)}, orderNetwork}
-	case d.Queue >= queueWarning:
+	case settled && d.Queue >= queueWarning:
 		return finding{Report{Warning, Network, fmt.Sprintf("Video waits %d ms to be sent: the link is at its limit (~%d kbps); %s.", d.Queue.Milliseconds(), carries, advice)}, orderNetwork}
 	case m.everLost && at-m.lostAt < lossMemory:
 		ago := max(1, int((at - m.lostAt).Seconds()))
@@ -178,13 +197,20 @@ func (d *Diagnosis) capture(s Sample, load float64) finding {
 	return finding{Report: OK, order: orderCapture}
 }
 
-// audio judges the microphone.
-func audio(s Sample) finding {
+// audio judges the microphone. The drift must stay out of bounds for a
+// few samples: a microphone that stops delivering upsets the estimate
+// for a moment before it is declared lost.
+func (d *Diagnosis) audio(s Sample) finding {
 	name := deviceName(s.Audio, "the microphone")
 	if s.Audio.State == capture.SourceLost {
 		return finding{Report{Bad, Audio, fmt.Sprintf("%s is lost (%s): viewers hear silence. Check that it is plugged in and not taken by another app; studio takes it back when it returns.", capitalize(name), errText(s.Audio.Err))}, orderAudio}
 	}
-	if ppm := s.Audio.DriftPPM; math.Abs(ppm) > maxDriftPPM {
+	if math.Abs(s.Audio.DriftPPM) > maxDriftPPM {
+		d.drifted++
+	} else {
+		d.drifted = 0
+	}
+	if ppm := s.Audio.DriftPPM; d.drifted >= driftSamples {
 		way := "fast"
 		if ppm < 0 {
 			way = "slow"

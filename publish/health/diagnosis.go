@@ -23,6 +23,7 @@ type Diagnosis struct {
 	recent  []delta // the last window samples' changes, oldest first
 	session holder
 	dests   map[string]*destMemory
+	drifted int // samples in a row with the microphone's drift out of bounds
 }
 
 // delta is what changed between two samples.
@@ -59,7 +60,7 @@ func (d *Diagnosis) Observe(s Sample) (Report, []Report) {
 	for i, dst := range s.Destinations {
 		m := d.dests[dst.Name]
 		if m == nil {
-			m = &destMemory{hold: holder{cur: OK}, reconnects: dst.Reconnects, dropped: dst.Dropped}
+			m = &destMemory{hold: holder{cur: OK}, reconnects: dst.Reconnects, dropped: dst.Dropped, liveSince: -1}
 			d.dests[dst.Name] = m
 		}
 		f := m.judge(dst, s.At)
@@ -70,7 +71,7 @@ func (d *Diagnosis) Observe(s Sample) (Report, []Report) {
 		findings = append(findings, f)
 	}
 	enc, load := d.encoder(s)
-	findings = append(findings, enc, d.capture(s, load), audio(s))
+	findings = append(findings, enc, d.capture(s, load), d.audio(s))
 	return d.session.next(worst(findings)), perDest
 }
 
@@ -81,13 +82,16 @@ type finding struct {
 	order int
 }
 
-// Causes of the same status are reported in this order: a refusing server
-// or a full link explains the rest.
+// Causes of the same status are reported in this order, the likelier
+// root cause first: a server that drops the connection makes the queue
+// drop video, and an encoder that cannot keep up delivers frames late,
+// which fills the send queue as a slow link would; neither is the other
+// way round.
 const (
 	orderServer = iota
-	orderNetwork
 	orderEncoder
 	orderCapture
+	orderNetwork
 	orderAudio
 )
 

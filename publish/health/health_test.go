@@ -81,13 +81,15 @@ func TestNetwork(t *testing.T) {
 	}
 }
 
-func TestEncoderTooSlow(t *testing.T) {
+func TestEncoderTooSlowExplainsAFullQueue(t *testing.T) {
 	// 1080p60 at a slow preset: 70 ms per frame, so only ~14 frames a
 	// second come out and the rest are skipped at the source.
 	at := func(i int) Sample {
 		s := clean(i)
 		s.FPS, s.Encoded, s.EncodeBusy = 60, uint64(14*i), time.Duration(14*i)*70*time.Millisecond
 		s.Video.Skipped = uint64(46 * i)
+		// Its late frames fill the send queue as a slow link would.
+		s.Destinations[0].Queue = 900 * time.Millisecond
 		return s
 	}
 	rs := run(New(), 6, at)
@@ -131,10 +133,41 @@ func TestMicrophone(t *testing.T) {
 	if per[0] != OK {
 		t.Errorf("the destination's own report is %+v, want good", per[0])
 	}
-	s = clean(0)
-	s.Audio.DriftPPM = -7000
-	if r, _ := New().Observe(s); r.Status != Warning || r.Cause != Audio || !strings.Contains(r.Message, "0.7% slow") {
-		t.Errorf("drift: %+v", r)
+	// A drift out of bounds for a moment (a microphone going away upsets
+	// the estimate) is no alarm; one that lasts is.
+	d := New()
+	for i := range driftSamples {
+		s = clean(i)
+		s.Audio.DriftPPM = -7000
+		r, _ = d.Observe(s)
+		if i < driftSamples-1 && r != OK {
+			t.Errorf("drift for %d samples: %+v", i+1, r)
+		}
+	}
+	if r.Status != Warning || r.Cause != Audio || !strings.Contains(r.Message, "0.7% slow") {
+		t.Errorf("lasting drift: %+v", r)
+	}
+}
+
+// Video dropped around a reconnection is the connection's loss, not a
+// slow link's.
+func TestDropsAroundAReconnectionAreNotTheLink(t *testing.T) {
+	d := New()
+	run(d, 4, clean)
+	s := clean(4)
+	s.Destinations[0].State, s.Destinations[0].Reconnects, s.Destinations[0].Err = Live, 1, io.EOF
+	s.Destinations[0].Dropped = 9
+	for i := 4; i < 8; i++ {
+		s.At = time.Duration(i) * time.Second
+		r, _ := d.Observe(s)
+		if r.Cause != Server {
+			t.Errorf("second %d after a kick: %+v, want the server", i, r)
+		}
+	}
+	// Later drops are the link's again.
+	s.At, s.Destinations[0].Dropped = 8*time.Second, 12
+	if r, _ := d.Observe(s); r.Cause != Network || r.Status != Bad {
+		t.Errorf("drops 4 s after the reconnection: %+v", r)
 	}
 }
 
