@@ -93,6 +93,14 @@ func (h *healthView) show(r health.Report, at time.Time) {
 	}
 }
 
+// current is the report shown, health.OK while nothing streams.
+func (h *healthView) current() health.Report {
+	if !h.live {
+		return health.OK
+	}
+	return h.last
+}
+
 // idle shows that nothing streams; the history stays.
 func (h *healthView) idle() {
 	h.live = false

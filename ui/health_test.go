@@ -13,6 +13,8 @@ import (
 // and a history of changes, and each destination's on its row.
 func TestHealthShown(t *testing.T) {
 	h, _, live := newLiveHarness(t)
+	var logged []string
+	h.do(func(Controls) { h.s.cfg.Log = func(l string) { logged = append(logged, l) } })
 	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	name := "rtmp://127.0.0.1/live/****"
 	step := func(r health.Report) {
@@ -49,6 +51,11 @@ func TestHealthShown(t *testing.T) {
 		}
 		if c.Health.Text != "Good" || !c.HealthMessage.Hidden {
 			t.Errorf("good again: %q, message hidden=%v", c.Health.Text, c.HealthMessage.Hidden)
+		}
+		// The log (stderr) tells each change once.
+		want := []string{"health: warning (network): " + network.Message, "health: bad (audio): The microphone is lost.", "health: good again"}
+		if strings.Join(logged, "\n") != strings.Join(want, "\n") {
+			t.Errorf("logged %q, want %q", logged, want)
 		}
 	})
 }

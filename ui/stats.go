@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"studio/app"
 	"studio/publish"
 )
 
@@ -17,6 +18,11 @@ func (s *Studio) tick() {
 	}
 	st := s.live.Stats()
 	s.showStats(st)
+	if prev := s.health.current(); st.Health.Status != "" {
+		if l := app.HealthLine(prev, st.Health); l != "" {
+			s.logf("%s", l)
+		}
+	}
 	s.health.show(st.Health, st.Time)
 	if s.liveRecording != "" && !s.recBusy && !st.Recording && st.State == publish.StateLive {
 		// The session stopped it (a write failed): its warning is in
