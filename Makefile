@@ -10,7 +10,7 @@ SHOTDIR ?= /tmp/studio-screenshots
 FYNE ?= $(shell go env GOPATH)/bin/fyne
 FYNE_TOOLS_VERSION := v1.7.0
 
-.PHONY: screenshot cpu package fyne-cli
+.PHONY: screenshot health-screenshots cpu package fyne-cli
 
 # Runs the real window under Xvfb, live to a local nginx-rtmp with the test
 # pattern (cmd/studio TestScreenshot), at 1280x800 and 1024x640.
@@ -22,6 +22,13 @@ screenshot:
 	STUDIO_WINDOW_SIZE=1024x640 STUDIO_SCREENSHOT=$(SHOTDIR)/screenshot-1024x640.png \
 	  xvfb-run -a -s "-screen 0 1024x640x24" \
 	  go test ./cmd/studio -run '^TestScreenshot$$' -count=1 -v
+
+# The window in each state of health (good, network, encoder, audio,
+# server), each provoked for real (cmd/studio TestHealthScreenshots; the
+# shaped link needs root), into $(SHOTDIR)/health-*.png.
+health-screenshots:
+	STUDIO_HEALTH_SHOTS=$(SHOTDIR) xvfb-run -a -s "-screen 0 1280x800x24" \
+	  go test ./cmd/studio -run '^TestHealthScreenshots$$' -count=1 -v -timeout 10m
 
 # Also reports the window's and headless mode's CPU use over 20 s.
 cpu:

@@ -70,15 +70,15 @@ func (m *destMemory) judge(d Destination, at time.Duration) finding {
 	case Reconnecting:
 		cause, why := classify(d.Err)
 		if cause == Server {
-			return finding{Report{Bad, Server, fmt.Sprintf("The server closed the connection (%s): studio is reconnecting. If it keeps happening, check that no other encoder streams with this key and the service's status page.", why)}, orderServer}
+			return finding{Report{Bad, Server, fmt.Sprintf("The server %s: studio is reconnecting. If it keeps happening, check that no other encoder streams with this key, and the service's status page.", why)}, orderServer}
 		}
-		return finding{Report{Bad, Network, fmt.Sprintf("The connection was lost (%s): studio is reconnecting; check the network (a wired connection is more reliable than Wi-Fi).", why)}, orderNetwork}
+		return finding{Report{Bad, Network, fmt.Sprintf("The connection %s: studio is reconnecting; check the network (a wired connection is more reliable than Wi-Fi).", why)}, orderNetwork}
 	case Failed:
 		cause, why := classify(d.Err)
 		if cause == Server {
-			return finding{Report{Bad, Server, fmt.Sprintf("The server ended the stream (%s): check the URL and the stream key.", why)}, orderServer}
+			return finding{Report{Bad, Server, fmt.Sprintf("The server %s: check the URL and the stream key.", why)}, orderServer}
 		}
-		return finding{Report{Bad, Network, fmt.Sprintf("The stream could not reach the server (%s): check the network and the URL.", why)}, orderNetwork}
+		return finding{Report{Bad, Network, fmt.Sprintf("The connection %s: check the network and the URL.", why)}, orderNetwork}
 	case Live:
 	default:
 		return finding{Report: OK, order: orderNetwork}
@@ -110,9 +110,9 @@ func (m *destMemory) judge(d Destination, at time.Duration) finding {
 		ago := max(1, int((at - m.lostAt).Seconds()))
 		cause, why := classify(m.lostErr)
 		if cause == Server {
-			return finding{Report{Warning, Server, fmt.Sprintf("The server dropped the connection %d s ago (%s); studio reconnected. If it happens again, check that no other encoder streams with this key.", ago, why)}, orderServer}
+			return finding{Report{Warning, Server, fmt.Sprintf("The server %s %d s ago; studio reconnected. If it happens again, check that no other encoder streams with this key.", why, ago)}, orderServer}
 		}
-		return finding{Report{Warning, Network, fmt.Sprintf("The connection was lost %d s ago (%s); studio reconnected. Check the network if it happens again.", ago, why)}, orderNetwork}
+		return finding{Report{Warning, Network, fmt.Sprintf("The connection %s %d s ago; studio reconnected. Check the network if it happens again.", why, ago)}, orderNetwork}
 	}
 	return finding{Report: OK, order: orderNetwork}
 }
@@ -124,33 +124,34 @@ func suggest(d Destination) int {
 	return max(200, int(kbps/100)*100)
 }
 
-// classify tells a server's doing from the network's, and says it short.
+// classify tells a server's doing from the network's, and says what
+// happened, to follow "The server" or "The connection".
 func classify(err error) (Cause, string) {
 	if err == nil {
-		return Network, "no reason given"
+		return Network, "was lost"
 	}
 	msg := err.Error()
 	var se *wire.StatusError
 	switch {
 	case errors.As(err, &se):
-		return Server, "it answered " + se.Status.Code
+		return Server, "answered " + se.Status.Code
 	case strings.Contains(msg, "stopped acknowledging"):
-		return Server, "it stopped acknowledging what was sent"
+		return Server, "stopped acknowledging what was sent"
 	case errors.Is(err, wire.ErrRejected):
-		return Server, "it refused the stream"
+		return Server, "refused the stream"
 	case errors.Is(err, wire.ErrProtocol):
-		return Server, "it sent something that is not RTMP"
+		return Server, "sent something that is not RTMP"
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET),
 		errors.Is(err, syscall.EPIPE):
-		return Server, "it closed the connection"
+		return Server, "closed the connection"
 	case errors.Is(err, syscall.ECONNREFUSED):
-		return Server, "nothing listens at that address"
+		return Server, "refused the connection (is the address right?)"
 	case errors.Is(err, wire.ErrTimeout), errors.Is(err, syscall.ETIMEDOUT):
-		return Network, "it timed out"
+		return Network, "timed out"
 	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
-		return Network, "the server cannot be reached"
+		return Network, "cannot reach the server"
 	}
-	return Network, "the connection failed"
+	return Network, "failed"
 }
 
 // encoder judges whether encoding keeps real time, and returns the share

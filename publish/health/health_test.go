@@ -200,7 +200,7 @@ func TestServer(t *testing.T) {
 	s := clean(3)
 	s.Destinations[0].Reconnects, s.Destinations[0].Err = 1, kicked
 	r, _ := d.Observe(s)
-	if r.Status != Warning || r.Cause != Server || !strings.Contains(r.Message, "dropped the connection") {
+	if r.Status != Warning || r.Cause != Server || !strings.Contains(r.Message, "The server closed the connection 1 s ago; studio reconnected") {
 		t.Errorf("after a kick: %+v", r)
 	}
 	s = clean(3 + int(lossMemory/time.Second) + Settle)
