@@ -39,7 +39,7 @@ func TestHealthScreenshots(t *testing.T) {
 		env = append(env, "STUDIO_AUTOLIVE_URL="+url, "XDG_CONFIG_HOME="+filepath.Join(home, "config"),
 			"LANG=en_US.UTF-8", "STUDIO_WINDOW_SIZE=1280x800")
 		r := startStudio(t, env, nil)
-		r.waitLine(t, r.start, "live on", 30*time.Second)
+		r.waitLine(t, r.start, "studio: live on", 30*time.Second)
 		if provoke != nil {
 			provoke(r)
 		}
@@ -65,23 +65,25 @@ func TestHealthScreenshots(t *testing.T) {
 		}
 		return m
 	}
+	// The stream keys are not words of the lines waited for: those are
+	// redacted.
 	t.Run("good", func(t *testing.T) {
 		n := testpeer.StartNginx(t)
 		// Good is never logged: wait for a few seconds of stats instead.
-		shot(t, "good", n.RTMPURL+"/good", base, nil, func(r *running) { r.after(t, time.Now(), 5*time.Second) }, "live on")
+		shot(t, "good", n.RTMPURL+"/shot-g1", base, nil, func(r *running) { r.after(t, time.Now(), 5*time.Second) }, "studio: live on")
 	})
 	t.Run("network", func(t *testing.T) {
 		l := testpeer.StartShapedLink(t, 1000)
-		shot(t, "network", l.RTMPURL+"/network", base, nil, nil, "health: warning (network)")
+		shot(t, "network", l.RTMPURL+"/shot-n1", base, nil, nil, "health: warning (network)")
 	})
 	t.Run("encoder", func(t *testing.T) {
 		n := testpeer.StartNginx(t)
-		shot(t, "encoder", n.RTMPURL+"/encoder", with("studio.size", "1920x1080", "studio.fps", "60", "studio.preset", "slower"), nil, nil, "health: bad (encoder)")
+		shot(t, "encoder", n.RTMPURL+"/shot-e1", with("studio.size", "1920x1080", "studio.fps", "60", "studio.preset", "slower"), nil, nil, "health: bad (encoder)")
 	})
 	t.Run("audio", func(t *testing.T) {
 		pm := testpeer.StartPulseMic(t, testpeer.PulseMicOptions{Rate: 48000, Channels: 2})
 		n := testpeer.StartNginx(t)
-		shot(t, "audio", n.RTMPURL+"/audio", with("studio.microphone", "mic"), pm.Env(), func(*running) {
+		shot(t, "audio", n.RTMPURL+"/shot-a1", with("studio.microphone", "default"), pm.Env(), func(*running) {
 			if err := pm.Remove(); err != nil {
 				t.Fatal(err)
 			}
@@ -89,11 +91,11 @@ func TestHealthScreenshots(t *testing.T) {
 	})
 	t.Run("server", func(t *testing.T) {
 		n := testpeer.StartNginx(t)
-		shot(t, "server", n.RTMPURL+"/server", base, nil, func(r *running) {
+		shot(t, "server", n.RTMPURL+"/shot-s1", base, nil, func(r *running) {
 			r.after(t, time.Now(), 4*time.Second)
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
-			if err := n.Drop(ctx, "server"); err != nil {
+			if err := n.Drop(ctx, "shot-s1"); err != nil {
 				t.Fatal(err)
 			}
 		}, "(server)")
