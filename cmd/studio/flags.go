@@ -33,6 +33,7 @@ type options struct {
 	record       string
 	statsJSON    string
 	keyFile      string
+	testLink     string
 }
 
 // urlList is the -url flag: one destination per use, in order.
@@ -91,6 +92,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.record, "record", "", "also write the stream to this local `FILE.flv`")
 	fs.StringVar(&o.keyFile, "key-file", "", "read the stream key from `FILE` for each -url given without one (rtmp://host/app); without it, from $"+keyEnv)
 	fs.StringVar(&o.statsJSON, "stats-json", "", "write one JSON stats object per second to `PATH` (- for stdout)")
+	fs.StringVar(&o.testLink, "test-link", "", "test the link to the ingest at this `rtmp[s]://host[:port]/app/key` for -duration (default 10s, 3s to 10s), print one JSON line with the upload and a suggested -bitrate, -size and -fps, and exit")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage:\n  studio                 open the studio window\n  studio -headless -url URL [flags]\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -108,6 +110,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	var err error
 	if o.width, o.height, err = parseSize(size); err != nil {
+		return o, err
+	}
+	if err := checkTestLink(&o); err != nil { // linktest.go
 		return o, err
 	}
 	if !o.headless || o.listDevices {

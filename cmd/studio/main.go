@@ -39,6 +39,9 @@ func run(args []string) int {
 	if opts.listDevices {
 		return listDevices(os.Stdout) // devices.go
 	}
+	if opts.testLink != "" {
+		return runTestLink(opts) // linktest.go
+	}
 	stopProfile, err := startCPUProfile()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "studio: %v\n", err)
