@@ -17,13 +17,25 @@ const keyEnv = "STUDIO_STREAM_KEY"
 const keyOnCommandLine = "warning: the stream key is on the command line, where every user of this machine can read it (ps); " +
 	"give the URL without it (rtmp://host/app) and the key with -key-file FILE or " + keyEnv
 
-// resolveKeys completes the URLs that have no stream key (rtmp://host/app)
+// resolveKeys completes the URLs (-url, -test-link) that have no stream
+// key (rtmp://host/app)
 // with the key from -key-file or, without it, from STUDIO_STREAM_KEY, and
 // warns once on stderr when a URL carries its own key. The environment
 // variable is cleared once read, so that no process started later
 // inherits it. Errors never quote the key.
 func (o *options) resolveKeys(getenv func(string) string, stderr io.Writer) error {
-	if len(o.urls) == 0 {
+	type target struct {
+		flag string
+		url  *string
+	}
+	var targets []target
+	for i := range o.urls {
+		targets = append(targets, target{"-url", &o.urls[i]})
+	}
+	if o.testLink != "" {
+		targets = append(targets, target{"-test-link", &o.testLink})
+	}
+	if len(targets) == 0 {
 		return nil
 	}
 	key, from, err := outsideKey(o.keyFile, getenv)
@@ -31,8 +43,8 @@ func (o *options) resolveKeys(getenv func(string) string, stderr io.Writer) erro
 		return err
 	}
 	warned := false
-	for i, u := range o.urls {
-		if hasKey(u) {
+	for _, t := range targets {
+		if hasKey(*t.url) {
 			if !warned {
 				fmt.Fprintf(stderr, "studio: %s\n", keyOnCommandLine)
 				warned = true
@@ -40,9 +52,9 @@ func (o *options) resolveKeys(getenv func(string) string, stderr io.Writer) erro
 			continue
 		}
 		if key == "" {
-			return fmt.Errorf("-url %s has no stream key: add it with -key-file FILE or %s", u, keyEnv)
+			return fmt.Errorf("%s %s has no stream key: add it with -key-file FILE or %s", t.flag, *t.url, keyEnv)
 		}
-		o.urls[i] = app.PublishURL(u, key)
+		*t.url = app.PublishURL(*t.url, key)
 	}
 	if from == keyEnv {
 		_ = os.Unsetenv(keyEnv)

@@ -23,6 +23,7 @@ func TestResolveKeys(t *testing.T) {
 	}
 	for _, c := range []struct {
 		name, keyFile, env string
+		link, wantLink     string
 		urls               []string
 		want               []string
 		warnings           int
@@ -36,8 +37,10 @@ func TestResolveKeys(t *testing.T) {
 		{name: "no key anywhere", urls: []string{"rtmp://a/live"}, err: "-url rtmp://a/live has no stream key"},
 		{name: "missing file", keyFile: file + ".no", urls: []string{"rtmp://a/live"}, err: "-key-file: open"},
 		{name: "no URL", env: "abc123"},
+		{name: "link test", env: "abc123", link: "rtmp://a/app", wantLink: "rtmp://a/app/abc123"},
+		{name: "link test with its key", env: "abc123", link: "rtmp://a/app/k", wantLink: "rtmp://a/app/k", warnings: 1},
 	} {
-		o := options{urls: append(urlList(nil), c.urls...), keyFile: c.keyFile}
+		o := options{urls: append(urlList(nil), c.urls...), keyFile: c.keyFile, testLink: c.link}
 		var stderr bytes.Buffer
 		err := o.resolveKeys(env(c.env), &stderr)
 		switch {
@@ -49,6 +52,9 @@ func TestResolveKeys(t *testing.T) {
 		case err != nil:
 			t.Errorf("%s: %v", c.name, err)
 			continue
+		}
+		if o.testLink != c.wantLink {
+			t.Errorf("%s: -test-link %q, want %q", c.name, o.testLink, c.wantLink)
 		}
 		if strings.Join(o.urls, " ") != strings.Join(c.want, " ") {
 			t.Errorf("%s: urls %v, want %v", c.name, o.urls, c.want)
