@@ -62,6 +62,9 @@ type rateController struct {
 	// congestion; steps up stay below it for ProbeHold.
 	ceiling    int
 	delayAtCut time.Duration
+	// learnUntil, while in the future, says the link's first estimate is
+	// awaited (see learn).
+	learnUntil time.Time
 }
 
 func newRateController(p AdaptivePolicy, userKbps int) *rateController {

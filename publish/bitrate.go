@@ -86,14 +86,26 @@ func (b *bitrate) forceKeyframe(tr track) {
 	_ = b.enc.ForceKeyframe()
 }
 
-// attach starts adaptation for d, unless it is off or already on.
-func (b *bitrate) attach(d *destination) {
+// attach starts adaptation for d, unless it is off or already on: from
+// d's StartKbps when it has one, and awaiting its link's first estimate. It
+// reports whether d should start on a new keyframe, because the video
+// queued for it was made at a rate well above what its link carries.
+func (b *bitrate) attach(d *destination) (restart bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.policy.Disabled || b.user == 0 || b.ctrls[d] != nil {
-		return
+		return false
 	}
-	b.ctrls[d] = newRateController(b.policy, b.user)
+	c := newRateController(b.policy, b.user)
+	c.learnUntil = b.s.cfg.Clock.Now().Add(startupWindow)
+	b.ctrls[d] = c
+	if d.startKbps <= 0 {
+		return false
+	}
+	c.startAt(d.startKbps)
+	made := b.target
+	b.applyLocked()
+	return float64(c.target) < restartBelow*float64(made)
 }
 
 // detach ends adaptation for d; the encoders follow the others, and the
@@ -121,6 +133,16 @@ func (b *bitrate) update(now time.Time, dests []*destination) {
 			continue
 		}
 		st := d.stats(now)
+		if c.learning(now) {
+			// What is queued already goes out: a new keyframe on top of
+			// the first, still on its way, would only add to the delay.
+			kbps, moved := c.learn(now, st.DeliveryKbps, st.AudioKbps, st.Queue+st.LinkDelay)
+			if moved {
+				b.log.Info("adaptive bitrate: the link's first estimate", "destination", d.name, "kbps", kbps,
+					"delivery_kbps", st.DeliveryKbps, "glass_to_server", st.GlassToServer)
+				continue
+			}
+		}
 		// Delay queued along the path counts like delay in our queue: it
 		// shows congestion before our queue grows.
 		kbps, moved := c.update(now, st.Queue+st.LinkDelay, st.DeliveryKbps, st.VideoKbps+st.AudioKbps, st.AudioKbps)

@@ -214,8 +214,12 @@ func (d *destination) runStream() error {
 			d.closePublisher(pub)
 			return nil
 		}
-		s.rate.attach(d)
-		if attempt > 0 || d.joined {
+		restart := s.rate.attach(d)
+		if restart && attempt == 0 && !d.joined {
+			// No viewer misses what goes before the first keyframe.
+			d.q.startFresh()
+		}
+		if attempt > 0 || d.joined || restart {
 			// Resume on a keyframe: nothing queued before it can decode.
 			d.q.resync()
 			d.forceKeyframe()
@@ -389,35 +393,4 @@ func (d *destination) closePublisher(pub Publisher) {
 	if err := pub.Close(ctx); err != nil && d.s.book.Err() == nil {
 		d.s.log.Warn("closing the connection", "destination", d.name, "err", err)
 	}
-}
-
-// stats is a snapshot of the destination's counters, without TargetKbps.
-func (d *destination) stats(now time.Time) DestinationStats {
-	qs := d.q.stats()
-	st := DestinationStats{
-		Name:          d.name,
-		FramesSent:    d.sent.frames.Load(),
-		FramesDropped: qs.dropped + d.passedOver.Load(),
-		Queue:         qs.span,
-		Reconnects:    int(d.reconnects.Load()),
-		BytesSent:     d.sent.bytes(),
-	}
-	st.VideoKbps, st.AudioKbps, st.FPS = d.sent.rates(now)
-	st.EstimateKbps = st.VideoKbps + st.AudioKbps
-	in := glassInputs{queue: qs, sentKbps: st.EstimateKbps}
-	if st.FPS > 0 {
-		in.frame = st.VideoKbps * 1000 / 8 / st.FPS
-	}
-	if src := d.link.Load(); src != nil {
-		if l, ok := src.r.Link(); ok {
-			in.link, in.haveLink = l, true
-			st.RTT, st.LinkDelay = l.RTT, l.Queued()
-			if l.DeliveryKbps > 0 && !l.AppLimited {
-				st.DeliveryKbps, st.EstimateKbps = l.DeliveryKbps, l.DeliveryKbps
-			}
-		}
-	}
-	st.GlassToServer = d.glass.estimate(in)
-	st.Congestion = min(1, float64(qs.span+st.LinkDelay)/float64(d.s.cfg.QueueLimit))
-	return st
 }

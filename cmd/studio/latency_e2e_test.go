@@ -31,6 +31,7 @@ type latencyRun struct {
 type second struct {
 	at      time.Time
 	queue   time.Duration
+	target  int // target_kbps
 	ours    time.Duration // glass_to_server_ms
 	outside time.Duration // median arrival − DTS of the video that arrived in the second before at, above the run's minimum
 	peak    time.Duration // the highest of them
@@ -67,7 +68,7 @@ func (r latencyRun) seconds(t *testing.T) []second {
 		if err != nil {
 			t.Fatalf("stats time %q: %v", s.Time, err)
 		}
-		sec := second{at: at, queue: ms(s.QueueMS), ours: ms(s.GlassToServerMS)}
+		sec := second{at: at, queue: ms(s.QueueMS), target: s.TargetKbps, ours: ms(s.GlassToServerMS)}
 		var ds []time.Duration
 		for _, a := range video {
 			if a.At.After(at.Add(-time.Second)) && !a.At.After(at) {
@@ -108,9 +109,9 @@ func compare(t *testing.T, secs []second) time.Duration {
 	for i, s := range secs {
 		d := s.ours - least - s.outside
 		diffs = append(diffs, absDur(d))
-		rows = append(rows, fmt.Sprintf("%2d: ours %4d (abs %4d) outside %4d (peak %4d, %2d frames) queue %4d diff %+4d",
+		rows = append(rows, fmt.Sprintf("%2d: ours %4d (abs %4d) outside %4d (peak %4d, %2d frames) queue %4d target %4d diff %+4d",
 			i+1, (s.ours-least).Milliseconds(), s.ours.Milliseconds(), s.outside.Milliseconds(),
-			s.peak.Milliseconds(), s.n, s.queue.Milliseconds(), d.Milliseconds()))
+			s.peak.Milliseconds(), s.n, s.queue.Milliseconds(), s.target, d.Milliseconds()))
 	}
 	t.Logf("per second, ms above each one's minimum:\n%s", strings.Join(rows, "\n"))
 	return median(diffs)
