@@ -140,6 +140,9 @@ type Backend interface {
 	// CPU returns the process's CPU use, in percent of one core, since the
 	// previous call.
 	CPU() float64
+	// TestLink runs the pre-flight link test (see TestLink) to url, a
+	// publish URL with its key, for DefaultLinkTest or until ctx ends.
+	TestLink(ctx context.Context, url string) (LinkReport, error)
 	// OnDeviceLost sets the function told, from any goroutine, when an
 	// open camera or microphone is lost.
 	OnDeviceLost(fn func(DeviceLost))

@@ -140,6 +140,11 @@ func (b *Engine) applyMonitor() {
 // CPU returns the process's CPU use since the previous call.
 func (b *Engine) CPU() float64 { return b.cpu.Sample() }
 
+// TestLink runs the link test (TestLink) for DefaultLinkTest.
+func (b *Engine) TestLink(ctx context.Context, url string) (LinkReport, error) {
+	return TestLink(ctx, url, DefaultLinkTest)
+}
+
 var errBusy = errors.New("the sources cannot change while a session runs; stop it first")
 
 // StartPreview opens the sources of s (or keeps those open when they fit)

@@ -11,6 +11,7 @@ type (
 	Live       = app.Live
 	DeviceLost = app.DeviceLost
 	Backend    = app.Backend
+	LinkReport = app.LinkReport
 )
 
 // Source IDs that every Backend offers (see package app).

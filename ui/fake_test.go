@@ -25,9 +25,32 @@ type fakeBackend struct {
 	goLive   chan struct{} // receives once per GoLive call
 	startErr error
 	onLost   func(DeviceLost)
+	// linkURL is what TestLink was asked for; linkResult answers it once
+	// the test sends a result.
+	linkURL    string
+	linkResult chan linkAnswer
 }
 
-func newFakeBackend() *fakeBackend { return &fakeBackend{goLive: make(chan struct{}, 4)} }
+type linkAnswer struct {
+	rep LinkReport
+	err error
+}
+
+func newFakeBackend() *fakeBackend {
+	return &fakeBackend{goLive: make(chan struct{}, 4), linkResult: make(chan linkAnswer, 1)}
+}
+
+func (f *fakeBackend) TestLink(ctx context.Context, url string) (LinkReport, error) {
+	f.mu.Lock()
+	f.linkURL = url
+	f.mu.Unlock()
+	select {
+	case a := <-f.linkResult:
+		return a.rep, a.err
+	case <-ctx.Done():
+		return LinkReport{}, ctx.Err()
+	}
+}
 
 func (f *fakeBackend) Cameras() []Source {
 	return []Source{{ID: TestPatternID, Name: "Test pattern", Synthetic: true}}

@@ -73,6 +73,8 @@ func (s *Studio) build() {
 	s.congestion = NewCongestionBar()
 	s.clearStats()
 
+	linkTestRow := s.buildLinkTest()
+	c.TestLink, c.LinkResult, c.ApplyLink = s.link.button, s.link.result, s.link.apply
 	videoRow := container.NewGridWithColumns(2, c.Size, c.FPS)
 	settings := container.NewVBox(
 		heading("Sources"),
@@ -89,8 +91,9 @@ func (s *Studio) build() {
 			widget.NewFormItem("Preset", c.Preset),
 		),
 		s.warnings.bitrate,
-		container.NewBorder(nil, nil, nil, s.addDest, heading("Destinations")),
+		container.NewBorder(nil, nil, nil, container.NewHBox(s.link.button, s.addDest), heading("Destinations")),
 		s.destBox,
+		linkTestRow,
 		s.advice,
 		s.warnings.dest,
 	)

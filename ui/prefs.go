@@ -13,7 +13,7 @@ import (
 
 // Choices offered by the pickers.
 var (
-	Sizes         = []string{"1920x1080", "1280x720", "854x480", "640x360"}
+	Sizes         = []string{"1920x1080", "1280x720", "960x540", "854x480", "640x360"}
 	FrameRates    = []string{"24", "25", "30", "50", "60"}
 	AudioBitrates = []string{"96", "128", "160"}
 	Presets       = []string{"ultrafast", "superfast", "veryfast", "faster", "fast", "medium"}

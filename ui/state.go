@@ -68,7 +68,7 @@ func (s *Studio) refreshControls() {
 	default:
 		c.GoLive.SetText("Go Live")
 		c.GoLive.SetIcon(theme.MediaPlayIcon())
-		if s.destinationProblem() == "" {
+		if s.destinationProblem() == "" && !s.link.running {
 			c.GoLive.Enable()
 		} else {
 			c.GoLive.Disable()
@@ -99,6 +99,7 @@ func (s *Studio) refreshControls() {
 		}
 	}
 	s.refreshDestinations(busy)
+	s.refreshLinkTest(busy || s.starting)
 }
 
 func (s *Studio) setStatus(text string) { s.c.Status.SetText(s.scrub(text)) }

@@ -63,6 +63,7 @@ type Studio struct {
 	congestion *CongestionBar
 	warnings   struct{ source, dest, bitrate, monitor *widget.Label }
 	health     *healthView
+	link       linkTest
 	advice     *widget.Label
 	rows       []*destRow                          // the destination list, in order
 	destBox    *fyne.Container                     // shows rows
@@ -90,6 +91,7 @@ type Studio struct {
 	afterEnd       func() // test hook: called after a session has ended
 	afterRecord    func() // test hook: called once a recording has started or stopped
 	afterStart     func() // test hook: called once GoLive's result is shown
+	afterLinkTest  func() // test hook: called once a link test's result is shown
 	afterStreamEnd func() // test hook: called once StopStream's result is shown
 	updating       bool   // a control is being set programmatically
 
@@ -137,7 +139,13 @@ type Controls struct {
 	// network", …), HealthMessage what to do about it, HealthHistory the
 	// last changes, newest first.
 	Health, HealthMessage, HealthHistory *widget.Label
-	Version                              *widget.Label
+	// TestLink runs the pre-flight link test to the first enabled
+	// destination; LinkResult shows what it found, and ApplyLink takes
+	// its suggestion.
+	TestLink   *widget.Button
+	LinkResult *widget.Label
+	ApplyLink  *widget.Button
+	Version    *widget.Label
 }
 
 // statBindings hold the live stats as text.
