@@ -31,7 +31,7 @@ type latencyRun struct {
 type second struct {
 	at      time.Time
 	queue   time.Duration
-	target  int // target_kbps
+	target  int           // target_kbps
 	ours    time.Duration // glass_to_server_ms
 	outside time.Duration // median arrival − DTS of the video that arrived in the second before at, above the run's minimum
 	peak    time.Duration // the highest of them
