@@ -182,7 +182,10 @@ func TestLinkTestShaped(t *testing.T) {
 	if math.Abs(upload-ref) > 0.2*ref {
 		t.Errorf("upload %.0f kbit/s, ffmpeg measured %.0f: more than 20%% apart", upload, ref)
 	}
-	if math.Abs(upload-serverKbps) > 0.1*serverKbps {
+	// The link test counts what TCP acknowledged cumulatively: a loss
+	// recovery in progress at 2.5 s moves a few earlier bytes into its
+	// window (0 to 6% above the server's count, measured).
+	if math.Abs(upload-serverKbps) > 0.15*serverKbps {
 		t.Errorf("upload %.0f kbit/s, but the server received %.0f kbit/s over the same time", upload, serverKbps)
 	}
 	if ratio := suggested / upload; ratio < 0.6 || ratio > 0.9 {

@@ -65,7 +65,11 @@ type Config struct {
 type Result struct {
 	// UploadKbps is what the link delivered: the bytes the server's TCP
 	// acknowledged between Skip and the end, over that time, in kbit/s
-	// (of RTMP payload, without TCP/IP headers).
+	// (of RTMP payload, without TCP/IP headers). TCP counts a byte as
+	// acknowledged only once every byte before it is, so a loss recovery
+	// in progress at Skip moves bytes delivered just before it into the
+	// measure: through a 3000 kbit/s link it read 0 to 6% above what the
+	// server received over the same time.
 	UploadKbps float64
 	// AtCeiling means the test sent as fast as MaxKbps allowed and the
 	// link kept up: UploadKbps is then a lower bound of what it carries.
