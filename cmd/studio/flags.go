@@ -94,7 +94,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.statsJSON, "stats-json", "", "write one JSON stats object per second to `PATH` (- for stdout)")
 	fs.StringVar(&o.testLink, "test-link", "", "test the link to the ingest at this `rtmp[s]://host[:port]/app/key` for -duration (default 10s, 3s to 10s), print one JSON line with the upload and a suggested -bitrate, -size and -fps, and exit")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage:\n  studio                 open the studio window\n  studio -headless -url URL [flags]\n\nFlags:\n")
+		fmt.Fprintf(fs.Output(), "Usage:\n  studio                 open the studio window\n  studio -headless -url URL [flags]\n  studio -test-link URL [-duration 10s]   test the link to an ingest before going live\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
