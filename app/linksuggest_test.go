@@ -60,3 +60,26 @@ func TestSuggestHeadroom(t *testing.T) {
 		}
 	}
 }
+
+func TestStartKbpsFromTheLastLinkTest(t *testing.T) {
+	known := func(kbps int) func(string) (int, bool) {
+		return func(string) (int, bool) { return kbps, kbps > 0 }
+	}
+	for _, c := range []struct {
+		upload, video, want int
+	}{
+		{0, 2500, 0},      // never tested: the user's target
+		{1000, 2500, 672}, // 80% of 1000, less 128 of audio
+		{5000, 2500, 0},   // room enough: the target
+		{200, 2500, 100},  // a floor
+		{3285, 2500, 0},   // exactly enough: the target
+	} {
+		got := startKbps("rtmp://h/app/k", c.video, 128, known(c.upload))
+		if c.want == c.video {
+			c.want = 0
+		}
+		if got != c.want {
+			t.Errorf("upload %d, target %d: start at %d, want %d", c.upload, c.video, got, c.want)
+		}
+	}
+}

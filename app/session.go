@@ -132,9 +132,26 @@ func SessionConfig(s Settings, in Inputs, h Hooks) (publish.Config, error) {
 		cfg.Record = rec
 	}
 	for i, name := range DestinationNames(dests) {
-		cfg.Destinations = append(cfg.Destinations, publish.Destination{Name: name, Dial: dests[i].Dial(h.RTMPLogger)})
+		cfg.Destinations = append(cfg.Destinations, publish.Destination{Name: name, Dial: dests[i].Dial(h.RTMPLogger),
+			StartKbps: startKbps(dests[i].URL, s.VideoKbps, s.AudioKbps, LastLinkKbps)})
 	}
 	return cfg, nil
+}
+
+// startKbps is the video bitrate a stream to url starts at: below the
+// user's target when the last link test to that ingest (last, see
+// LastLinkKbps) found less room, with the headroom adaptive bitrate keeps
+// (80% of the upload, less the audio); 0 (the target) otherwise.
+func startKbps(url string, videoKbps, audioKbps int, last func(string) (int, bool)) int {
+	upload, ok := last(url)
+	if !ok {
+		return 0
+	}
+	start := max(100, int(0.8*float64(upload))-audioKbps)
+	if start >= videoKbps {
+		return 0
+	}
+	return start
 }
 
 // lowPreset is the x264 preset of the low rendition when the main one is

@@ -25,7 +25,18 @@ func TestMain(m *testing.M) {
 	if os.Getenv("STUDIO_AS_MAIN") == "1" {
 		os.Exit(run(os.Args[1:]))
 	}
-	os.Exit(m.Run())
+	// A link test's result, kept in the user's cache, sets where later
+	// streams to the same host start: every studio the tests run gets a
+	// cache of its own, so that none inherits another's (or the
+	// developer's).
+	cache, err := os.MkdirTemp("", "studio-test-cache")
+	if err != nil {
+		panic(err)
+	}
+	os.Setenv("XDG_CACHE_HOME", cache)
+	code := m.Run()
+	os.RemoveAll(cache)
+	os.Exit(code)
 }
 
 // result is what one run of studio did.
