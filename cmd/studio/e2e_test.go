@@ -26,9 +26,9 @@ func TestMain(m *testing.M) {
 		os.Exit(run(os.Args[1:]))
 	}
 	// A link test's result, kept in the user's cache, sets where later
-	// streams to the same host start: every studio the tests run gets a
-	// cache of its own, so that none inherits another's (or the
-	// developer's).
+	// streams to the same host start: the studios the tests run use a
+	// cache of their own, never the developer's, and the link tests each
+	// use one of their own on top.
 	cache, err := os.MkdirTemp("", "studio-test-cache")
 	if err != nil {
 		panic(err)
