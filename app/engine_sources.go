@@ -27,6 +27,7 @@ type sources struct {
 	video       capture.VideoSource // a tap.Video feeding preview
 	videoStatus capture.Reporter    // the camera's health
 	audioStatus capture.Reporter    // the microphone's health
+	clock       *capture.Clock      // what their frames are stamped on
 	preview     *previewer
 	audio       *tap.AudioTap // levels, mute, and the monitor's subscription
 	levels      *levels
@@ -42,7 +43,7 @@ func (b *Engine) open(s Settings) (*sources, error) {
 		return nil, err
 	}
 	src := &sources{key: keyOf(s), preview: newPreviewer(in.Video.Props()), levels: &levels{},
-		videoStatus: in.VideoStatus, audioStatus: in.AudioStatus}
+		videoStatus: in.VideoStatus, audioStatus: in.AudioStatus, clock: in.Clock}
 	src.video = tap.Video(in.Video, previewInterval, src.preview.tap)
 	src.audio = tap.Audio(in.Audio, src.levels.add)
 	src.audio.SetMuted(b.muted)
@@ -55,7 +56,7 @@ func (src *sources) lend() Inputs {
 	return Inputs{
 		Video:       &lease[*capture.VideoFrame, capture.VideoProps]{src: src.video},
 		Audio:       &lease[*capture.AudioFrame, capture.AudioProps]{src: src.audio},
-		VideoStatus: src.videoStatus, AudioStatus: src.audioStatus,
+		VideoStatus: src.videoStatus, AudioStatus: src.audioStatus, Clock: src.clock,
 	}
 }
 

@@ -21,6 +21,10 @@ type Inputs struct {
 	// VideoStatus and AudioStatus say how the devices behind the sources
 	// are (nil: not reported).
 	VideoStatus, AudioStatus capture.Reporter
+	// Clock is the media clock the sources stamp their frames on (nil:
+	// not known; the glass-to-server estimate then leaves out the
+	// encoder's least delay).
+	Clock *capture.Clock
 }
 
 // Hooks are where a session's events and diagnostics go. Every field may
@@ -120,6 +124,9 @@ func SessionConfig(s Settings, in Inputs, h Hooks) (publish.Config, error) {
 	}
 	cfg := publish.Config{Video: venc, Audio: aenc, Duration: s.Duration, OnEvent: h.OnEvent, Logger: h.Logger,
 		VideoSource: in.VideoStatus, AudioSource: in.AudioStatus}
+	if in.Clock != nil {
+		cfg.CaptureZero = in.Clock.Start()
+	}
 	if split != nil {
 		cfg.Rendition = func(kbps int) (encode.VideoEncoder, error) { return lowRendition(split, s, kbps) }
 	}
@@ -196,7 +203,7 @@ func OpenSources(s Settings, onDevice func(DeviceLost)) (Inputs, error) {
 		_ = video.Close()
 		return Inputs{}, fmt.Errorf("audio source: %w", err)
 	}
-	return Inputs{Video: video, Audio: audio, VideoStatus: video, AudioStatus: audio}, nil
+	return Inputs{Video: video, Audio: audio, VideoStatus: video, AudioStatus: audio, Clock: clock}, nil
 }
 
 // OpenSession opens the sources of s and returns the publish.Config of a
