@@ -43,6 +43,7 @@ func newHealthView() *healthView {
 	h.message.Wrapping = fyne.TextWrapWord
 	h.message.Hide()
 	h.history.TextStyle.Monospace = true
+	h.history.Wrapping = fyne.TextWrapWord // a long message must not widen the window
 	h.history.SizeName = theme.SizeNameCaptionText
 	h.past = widget.NewAccordion(widget.NewAccordionItem("Health history", h.history))
 	h.past.Hide()

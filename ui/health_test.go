@@ -59,3 +59,25 @@ func TestHealthShown(t *testing.T) {
 		}
 	})
 }
+
+// A long message, and a history of them, wrap: they never make the window
+// wider than its controls need.
+func TestLongHealthMessageWraps(t *testing.T) {
+	h, _, live := newLiveHarness(t)
+	var before float32
+	h.do(func(Controls) { before = h.s.Content().MinSize().Width })
+	msg := strings.Repeat(`Microphone "System default (PulseAudio)" is lost (device lost: Input/output error): viewers hear silence. `, 3)
+	for i, r := range []health.Report{{Status: health.Bad, Cause: health.Audio, Message: msg}, {Status: health.Warning, Cause: health.Network, Message: msg}} {
+		live.setStats(publish.Stats{Time: time.Now().Add(time.Duration(i) * time.Second), State: publish.StateLive, Health: r})
+		h.do(func(Controls) { h.s.tick() })
+	}
+	h.do(func(c Controls) {
+		// The badge next to Go Live adds its own width, no more.
+		if after := h.s.Content().MinSize().Width; after > before+150 {
+			t.Errorf("the window needs %.0f px wide with a long health message, %.0f without", after, before)
+		}
+		if !strings.Contains(c.HealthHistory.Text, "Warning · network") {
+			t.Errorf("history %q", c.HealthHistory.Text)
+		}
+	})
+}
