@@ -82,7 +82,7 @@ func TestHealthScreenshots(t *testing.T) {
 	})
 	t.Run("encoder", func(t *testing.T) {
 		n := testpeer.StartNginx(t)
-		shot(t, "encoder", n.RTMPURL+"/shot-e1", with("studio.size", "1920x1080", "studio.fps", "60", "studio.preset", "slower"), nil, nil, "health: bad (encoder)")
+		shot(t, "encoder", n.RTMPURL+"/shot-e1", with("studio.size", "1920x1080", "studio.fps", "60", "studio.preset", "medium"), nil, nil, "health: bad (encoder)")
 	})
 	t.Run("audio", func(t *testing.T) {
 		pm := testpeer.StartPulseMic(t, testpeer.PulseMicOptions{Rate: 48000, Channels: 2})

@@ -164,7 +164,7 @@ func (d *Diagnosis) encoder(s Sample) (finding, float64) {
 	perFrame := busy / time.Duration(encoded)
 	interval := time.Second / time.Duration(s.FPS)
 	load := float64(perFrame) / float64(interval)
-	advice := "choose a faster preset (veryfast or faster), a smaller size or a lower frame rate"
+	advice := "choose a faster preset, a smaller size or a lower frame rate"
 	switch {
 	case load >= encodeBad:
 		return finding{Report{Bad, Encoder, fmt.Sprintf("Encoding takes %d ms per frame, more than the %d ms a frame lasts at %d fps: frames are skipped; %s.", perFrame.Milliseconds(), interval.Milliseconds(), s.FPS, advice)}, orderEncoder}, load
