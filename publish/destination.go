@@ -39,7 +39,11 @@ type destination struct {
 	// passedOver counts the video frames not taken while a move between
 	// renditions waited for the new one's keyframe; they count as dropped.
 	passedOver atomic.Uint64
-	glass      glassMeter
+	// lastVideo is the DTS of the last video packet it took, once
+	// tookVideo; the mux goroutine's only.
+	lastVideo time.Duration
+	tookVideo bool
+	glass     glassMeter
 	// startKbps is the video bitrate its link is known to carry before it
 	// connects (Destination.StartKbps), 0 when unknown.
 	startKbps int
@@ -80,48 +84,12 @@ func (s *Session) newDestination(d Destination, joined bool) *destination {
 	return dst
 }
 
-// takes reports whether p goes to this destination: audio, and the video
-// of the track it streams. It moves to the track it wants at that track's
-// next keyframe, so that what it sends always decodes, and no two of its
-// frames share a timestamp.
-func (d *destination) takes(p *encode.Packet, tr track) bool {
-	if end := d.endAt.Load(); end != 0 && int64(p.DTS) >= end {
-		d.ending.Do(d.q.close)
-		return false
-	}
-	if tr == trackAudio {
-		return true
-	}
-	on, want := track(d.on.Load()), track(d.want.Load())
-	if want == on {
-		return tr == on
-	}
-	// A move is pending: a keyframe of want was asked for. Until it comes,
-	// no video is taken, so that the two renditions' frames of the same
-	// instant never both go out (a gap of a frame or two instead).
-	if tr == want && p.Keyframe {
-		d.on.Store(uint32(want))
-		d.s.log.Info("destination changes rendition", "destination", d.name, "to", want)
-		return true
-	}
-	if tr == on {
-		d.passedOver.Add(1)
-	}
-	return false
-}
-
 // reconnectNow skips the wait before its next reconnect attempt.
 func (d *destination) reconnectNow() {
 	select {
 	case d.retryNow <- struct{}{}:
 	default:
 	}
-}
-
-// forceKeyframe asks the encoder of the track the destination streams, or
-// is about to, for a keyframe.
-func (d *destination) forceKeyframe() {
-	d.s.rate.forceKeyframe(track(d.want.Load()))
 }
 
 // offer queues p to be sent; it never blocks.

@@ -45,14 +45,17 @@ func (o *options) resolveKeys(getenv func(string) string, stderr io.Writer) erro
 	warned := false
 	for _, t := range targets {
 		if hasKey(*t.url) {
-			if !warned {
+			// A URL that cannot be used fails with its own error, alone.
+			if !warned && (app.Destination{URL: *t.url}).Validate() == nil {
 				fmt.Fprintf(stderr, "studio: %s\n", keyOnCommandLine)
 				warned = true
 			}
 			continue
 		}
 		if key == "" {
-			return fmt.Errorf("%s %s has no stream key: add it with -key-file FILE or %s", t.flag, *t.url, keyEnv)
+			// Only the host is shown: the one path segment may be a key
+			// pasted without its application.
+			return fmt.Errorf("%s %s… has no stream key (rtmp://host/app/key): add it with -key-file FILE or %s, and check that the URL names the application", t.flag, serverOf(*t.url), keyEnv)
 		}
 		*t.url = app.PublishURL(*t.url, key)
 	}
@@ -77,6 +80,20 @@ func outsideKey(file string, getenv func(string) string) (key, from string, err 
 		return key, "-key-file", nil
 	}
 	return strings.TrimSpace(getenv(keyEnv)), keyEnv, nil
+}
+
+// serverOf is u up to its host: scheme://host[:port]/.
+func serverOf(u string) string {
+	scheme, rest, ok := strings.Cut(u, "://")
+	if !ok {
+		return "the URL"
+	}
+	host, _, _ := strings.Cut(rest, "/")
+	host, _, _ = strings.Cut(host, "?")
+	if strings.ContainsAny(host, "@ \t") {
+		return "the URL" // it may hold a secret before the @
+	}
+	return scheme + "://" + host + "/"
 }
 
 // hasKey reports whether u names a stream after its application

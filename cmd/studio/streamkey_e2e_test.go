@@ -69,7 +69,7 @@ func TestKeyInURLWarnsOnce(t *testing.T) {
 // opened.
 func TestURLWithoutKey(t *testing.T) {
 	r := studio(t, 30*time.Second, []string{keyEnv + "="}, append(small, "-url", "rtmp://127.0.0.1:1/live")...)
-	if r.code != 2 || !strings.Contains(r.stderr, "has no stream key: add it with -key-file FILE or "+keyEnv) {
+	if r.code != 2 || !strings.Contains(r.stderr, "-url rtmp://127.0.0.1:1/… has no stream key (rtmp://host/app/key): add it with -key-file FILE or "+keyEnv) {
 		t.Errorf("exit %d, stderr:\n%s", r.code, r.stderr)
 	}
 }

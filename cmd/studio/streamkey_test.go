@@ -34,9 +34,11 @@ func TestResolveKeys(t *testing.T) {
 		{name: "file over env", keyFile: file, env: "abc123", urls: []string{"rtmp://a/app"}, want: []string{"rtmp://a/app/from-file-123"}},
 		{name: "key in the URL", env: "abc123", urls: []string{"rtmp://a/live/k1", "rtmp://b/live/k2?x=y", "rtmp://c/live"},
 			want: []string{"rtmp://a/live/k1", "rtmp://b/live/k2?x=y", "rtmp://c/live/abc123"}, warnings: 1},
-		{name: "no key anywhere", urls: []string{"rtmp://a/live"}, err: "-url rtmp://a/live has no stream key"},
+		{name: "no key anywhere", urls: []string{"rtmp://a/live"}, err: "-url rtmp://a/… has no stream key"},
+		{name: "a secret before the host", urls: []string{"rtmp://sk_123@a/live"}, err: "-url the URL… has no stream key"},
 		{name: "missing file", keyFile: file + ".no", urls: []string{"rtmp://a/live"}, err: "-key-file: open"},
 		{name: "no URL", env: "abc123"},
+		{name: "a URL that cannot be used", urls: []string{"http://a/live/k"}, want: []string{"http://a/live/k"}},
 		{name: "link test", env: "abc123", link: "rtmp://a/app", wantLink: "rtmp://a/app/abc123"},
 		{name: "link test with its key", env: "abc123", link: "rtmp://a/app/k", wantLink: "rtmp://a/app/k", warnings: 1},
 	} {
