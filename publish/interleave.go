@@ -42,8 +42,8 @@ const interleaveWindow = 500 * time.Millisecond
 // track has waited interleaveWindow of media time for the others. Audio and
 // main video are always open; the low rendition's track opens with its
 // first packet and closes with closeTrack. Output DTS never decreases: a
-// packet that comes later than that is moved up to the last DTS sent. It is
-// not safe for concurrent use.
+// packet that comes later than that is moved up to just after the last DTS
+// sent. It is not safe for concurrent use.
 type interleaver struct {
 	q       [numTracks][]*encode.Packet
 	open    [numTracks]bool
@@ -118,12 +118,15 @@ func pop(q *[]*encode.Packet) *encode.Packet {
 	return p
 }
 
-// stamp keeps the output DTS from going back.
+// stamp keeps the output DTS from going back. A packet moved up goes a
+// millisecond (FLV's unit) after the last one sent, which may be of its
+// own track: two packets of one track never share a DTS.
 func (il *interleaver) stamp(p *encode.Packet) *encode.Packet {
 	if il.started && p.DTS < il.last {
 		il.moved++
-		p.PTS += il.last - p.DTS
-		p.DTS = il.last
+		to := il.last + time.Millisecond
+		p.PTS += to - p.DTS
+		p.DTS = to
 	}
 	il.last, il.started = p.DTS, true
 	return p

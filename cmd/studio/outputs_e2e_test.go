@@ -96,16 +96,20 @@ func TestTwoDestinationsToNginx(t *testing.T) {
 		t.Fatalf("studio exited %d", r.code)
 	}
 	n.Stop(t)
+	final := finalStats(t, r.stdout)
+	// Frame slots the pattern skipped on a machine short of CPU are
+	// counted as such.
+	want := want720p
+	want.Skipped = final.FramesSkipped
 	for _, key := range keys {
 		recs := n.Recordings(t, key)
 		if len(recs) != 1 {
 			t.Fatalf("nginx recorded %v for %s, want one file", recs, key)
 		}
-		testpeer.Check(t, testpeer.Probe(t, recs[0]), want720p)
+		testpeer.Check(t, testpeer.Probe(t, recs[0]), want)
 		checkWireOrder(t, recs[0])
 		noSecret(t, r, key)
 	}
-	final := finalStats(t, r.stdout)
 	if len(final.Destinations) != 2 {
 		t.Fatalf("stats have %d destinations, want 2: %+v", len(final.Destinations), final.Destinations)
 	}
