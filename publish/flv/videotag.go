@@ -49,7 +49,7 @@ type VideoTag struct {
 	CTS time.Duration
 	// Data is, for a sequence start, the decoder configuration record
 	// (AVCDecoderConfigurationRecord, hvcC or av1C); for a frame, its data
-	// (NAL units with 4-byte lengths, or OBUs); for a sequence end, empty.
+	// (NAL units with 4-byte lengths, or OBUs); for a sequence end, nil.
 	// It aliases the body.
 	Data []byte
 }
@@ -127,7 +127,7 @@ func parseAVCTag(t VideoTag, b []byte) (VideoTag, error) {
 	case AVCNALU:
 		t.Packet = VideoFrame
 	case AVCEndOfSequence:
-		t.Packet = VideoSequenceEnd
+		t.Packet, t.Data = VideoSequenceEnd, nil
 	default:
 		return VideoTag{}, fmt.Errorf("%w: AVCPacketType %d", ErrCorrupt, b[1])
 	}
