@@ -1,9 +1,6 @@
 package flv
 
 import (
-	"studio/encode"
-	"studio/publish/flv/flvtest"
-
 	"bytes"
 	"errors"
 	"io"
@@ -12,7 +9,9 @@ import (
 	"testing"
 	"testing/iotest"
 
+	"studio/encode"
 	"studio/publish/amf0"
+	"studio/publish/flv/flvtest"
 )
 
 func TestReaderTiny(t *testing.T) {
