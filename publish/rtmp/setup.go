@@ -12,7 +12,6 @@ import (
 	"net"
 	"time"
 
-	"studio/publish/amf0"
 	"studio/publish/rtmp/chunk"
 	"studio/publish/rtmp/handshake"
 	"studio/publish/rtmp/wire"
@@ -112,12 +111,7 @@ func (s *Stream) connect(ctx context.Context) error {
 		return stepErr("connect", err)
 	}
 	connectCall := s.expect("connect", true)
-	err = s.sendCommand(csidCommand, 0, "connect", connectCall, amf0.Object{
-		{Key: "app", Value: s.url.App},
-		{Key: "type", Value: "nonprivate"},
-		{Key: "flashVer", Value: s.opts.FlashVer},
-		{Key: "tcUrl", Value: s.url.TCURL()},
-	})
+	err = s.sendCommand(csidCommand, 0, "connect", connectCall, s.connectObject())
 	if err != nil {
 		return stepErr("connect", err)
 	}
@@ -130,6 +124,10 @@ func (s *Stream) connect(ctx context.Context) error {
 	}
 	if err := s.checkResult("connect", res); err != nil {
 		return err
+	}
+	s.serverCodecs, s.serverDeclares = serverFourCCs(res)
+	if err := s.checkCodec(s.opts.VideoCodec); err != nil {
+		return fmt.Errorf("connect: %w", err)
 	}
 
 	// Ask the server to acknowledge what it receives: that is how a dead
