@@ -1,0 +1,380 @@
+// Package hevc encodes video frames to HEVC (H.265) with x265 (libx265,
+// through cgo and pkg-config) and turns x265's output into encode.Packets:
+// length-prefixed NAL units, one packet per frame, stamped with the capture
+// time of the frame, with the VPS, SPS and PPS moved into the
+// HEVCDecoderConfigurationRecord of encode.VideoConfig.
+//
+// x265 runs with the zerolatency tune: no B-frames, no lookahead, one frame
+// thread (wavefront rows still spread over the cores), so each picture in
+// yields its access unit in the same call and DTS = PTS. The profile is
+// Main (8-bit 4:2:0); the rate control is ABR with a VBV whose maximum rate
+// is the bitrate and whose buffer holds one second; IDR pictures come every
+// KeyInterval (no open GOP, no scene cuts). Parameter sets are written only
+// by x265_encoder_headers (no repeat headers), and x265 writes no access
+// unit delimiters and no SEI, so packets hold coded slices only.
+package hevc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"math"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"studio/capture"
+	"studio/encode"
+	"studio/internal/freelist"
+)
+
+// Defaults for a zero Config field.
+const (
+	DefaultBitrateKbps = 2500
+	DefaultKeyInterval = 2 * time.Second
+	// DefaultPreset keeps 1280x720 at 30 fps in real time on two cores
+	// with room to spare (see the package's benchmarks).
+	DefaultPreset = "ultrafast"
+)
+
+// EncoderName is reported in VideoConfig.Encoder.
+const EncoderName = "studio (x265)"
+
+// Presets lists the x265 preset names Config.Preset accepts, fastest first.
+func Presets() []string {
+	return []string{"ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo"}
+}
+
+// Config sets up an Encoder. The zero value of each field selects a default.
+type Config struct {
+	// Width, Height and FPS describe the frames; zero takes the source's
+	// Props. When set they must agree with the source.
+	Width, Height, FPS int
+	// BitrateKbps is the target average bitrate in kbit/s
+	// (DefaultBitrateKbps when 0).
+	BitrateKbps int
+	// KeyInterval is the time between IDR frames (DefaultKeyInterval when
+	// 0), rounded to a whole number of frames, at least one.
+	KeyInterval time.Duration
+	// Preset is an x265 preset name, "ultrafast" to "placebo"
+	// (DefaultPreset when empty). See Presets.
+	Preset string
+}
+
+// KeyIntervalFrames returns the IDR interval in frames for c, as given to
+// x265: round(FPS × KeyInterval), at least 1. c must have FPS set.
+func (c Config) KeyIntervalFrames() int {
+	ki := c.KeyInterval
+	if ki == 0 {
+		ki = DefaultKeyInterval
+	}
+	return max(1, int(math.Round(float64(c.FPS)*ki.Seconds())))
+}
+
+// Encoder is an encode.VideoEncoder backed by x265.
+//
+// Each ReadPacket reads one frame from the source, encodes it and returns
+// one packet: NAL units each with a 4-byte big-endian length, coded slices
+// only (no VPS, SPS, PPS, AUD or SEI), PTS = DTS = the frame's capture PTS,
+// Keyframe set when the frame is an IDR. The first packet is always an IDR
+// frame. Packets come from a free list: Release them.
+//
+// ReadPacket must not be called concurrently with itself; Config,
+// SetBitrate, ForceKeyframe, Work and Close may be called from any
+// goroutine at any time.
+type Encoder struct {
+	src     capture.VideoSource
+	cfg     Config // normalised
+	maxKbps int    // the most the stream's level allows
+
+	forceKey atomic.Bool // an IDR was requested for the next frame
+	isClosed atomic.Bool // mirrors closed, for the fast path
+
+	// The work done so far: frames encoded and the time spent on them.
+	frames atomic.Uint64
+	busy   atomic.Int64 // ns
+
+	encMu  sync.Mutex // held around every use of x; guards closed
+	x      *x265
+	closed bool
+
+	readMu sync.Mutex // serialises ReadPacket; guards nals
+	nals   [][]byte
+
+	cfgMu sync.RWMutex // guards vcfg
+	vcfg  encode.VideoConfig
+
+	free freelist.List[packetBuf]
+}
+
+type packetBuf struct {
+	data []byte
+	pkt  encode.Packet
+	rel  func()
+}
+
+// New returns an encoder for the frames of src, with VideoConfig (and its
+// Record) already complete. The encoder owns src: Close closes it. On
+// error src is left open.
+func New(src capture.VideoSource, cfg Config) (*Encoder, error) {
+	if src == nil {
+		return nil, errors.New("hevc: nil source")
+	}
+	cfg, err := normalise(cfg, src.Props())
+	if err != nil {
+		return nil, err
+	}
+	x, vps, sps, pps, maxKbps, err := openPinned(cfg)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := buildRecord(vps, sps, pps)
+	if err != nil {
+		x.close()
+		return nil, fmt.Errorf("hevc: x265 headers: %w", err)
+	}
+	return &Encoder{
+		src:     src,
+		cfg:     cfg,
+		x:       x,
+		maxKbps: maxKbps,
+		nals:    make([][]byte, 0, 16),
+		vcfg: encode.VideoConfig{
+			Codec:       encode.HEVC,
+			Width:       cfg.Width,
+			Height:      cfg.Height,
+			FPS:         cfg.FPS,
+			Record:      rec,
+			BitrateKbps: cfg.BitrateKbps,
+			Encoder:     EncoderName,
+		},
+	}, nil
+}
+
+// normalise fills cfg's defaults from props and checks it.
+func normalise(cfg Config, props capture.VideoProps) (Config, error) {
+	if cfg.Width == 0 {
+		cfg.Width = props.Width
+	}
+	if cfg.Height == 0 {
+		cfg.Height = props.Height
+	}
+	if cfg.FPS == 0 {
+		cfg.FPS = props.FPS
+	}
+	if cfg.Width != props.Width || cfg.Height != props.Height || cfg.FPS != props.FPS {
+		return cfg, fmt.Errorf("hevc: config %dx%d@%d does not match the source's %dx%d@%d",
+			cfg.Width, cfg.Height, cfg.FPS, props.Width, props.Height, props.FPS)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width%2 != 0 || cfg.Height%2 != 0 {
+		return cfg, fmt.Errorf("hevc: size %dx%d: width and height must be positive and even", cfg.Width, cfg.Height)
+	}
+	if cfg.FPS <= 0 {
+		return cfg, fmt.Errorf("hevc: frame rate %d must be positive", cfg.FPS)
+	}
+	if cfg.BitrateKbps == 0 {
+		cfg.BitrateKbps = DefaultBitrateKbps
+	}
+	if cfg.BitrateKbps < 0 {
+		return cfg, fmt.Errorf("hevc: bitrate %d kbit/s must be positive", cfg.BitrateKbps)
+	}
+	if cfg.KeyInterval == 0 {
+		cfg.KeyInterval = DefaultKeyInterval
+	}
+	if cfg.KeyInterval < 0 {
+		return cfg, fmt.Errorf("hevc: key interval %v must be positive", cfg.KeyInterval)
+	}
+	if cfg.Preset == "" {
+		cfg.Preset = DefaultPreset
+	}
+	cfg.Preset = strings.ToLower(cfg.Preset)
+	for _, p := range Presets() {
+		if p == cfg.Preset {
+			return cfg, nil
+		}
+	}
+	return cfg, fmt.Errorf("%w %q (want one of %s)", ErrUnknownPreset, cfg.Preset, strings.Join(Presets(), ", "))
+}
+
+// Config returns the stream's configuration, complete from New on;
+// BitrateKbps follows SetBitrate. The Record slice is shared and must not
+// be modified.
+func (e *Encoder) Config() encode.VideoConfig {
+	e.cfgMu.RLock()
+	defer e.cfgMu.RUnlock()
+	return e.vcfg
+}
+
+// SetBitrate changes the target bitrate (and the VBV's maximum rate and
+// one-second buffer) from the next frame on. It waits for a frame being
+// encoded to finish (milliseconds), never for the source.
+//
+// The stream's level, stated in the SPS, is the lowest that fits the
+// starting bitrate and the picture size and rate, and cannot change: a
+// bitrate above the level's maximum (10 Mbit/s for 720p30 started at
+// 2.5 Mbit/s: level 3.1) returns ErrBitrateAboveLevel and the bitrate
+// stays as it was. Any lower bitrate is fine.
+func (e *Encoder) SetBitrate(kbps int) error {
+	if kbps <= 0 {
+		return fmt.Errorf("hevc: bitrate %d kbit/s must be positive", kbps)
+	}
+	if kbps > e.maxKbps {
+		return fmt.Errorf("%w: %d kbit/s, the level allows %d", ErrBitrateAboveLevel, kbps, e.maxKbps)
+	}
+	e.encMu.Lock()
+	defer e.encMu.Unlock()
+	if e.closed {
+		return encode.ErrClosed
+	}
+	if err := e.x.setBitrate(kbps); err != nil {
+		return err
+	}
+	e.cfgMu.Lock()
+	e.vcfg.BitrateKbps = kbps
+	e.cfgMu.Unlock()
+	return nil
+}
+
+// ForceKeyframe makes the next frame given to x265 an IDR frame. It does
+// not block.
+func (e *Encoder) ForceKeyframe() error {
+	if e.isClosed.Load() {
+		return encode.ErrClosed
+	}
+	e.forceKey.Store(true)
+	return nil
+}
+
+// Close stops the encoder and closes the source. A ReadPacket blocked on
+// the source returns encode.ErrClosed; one in x265 finishes its frame
+// first. It is safe to call more than once; later calls return nil.
+func (e *Encoder) Close() error {
+	e.encMu.Lock()
+	if e.closed {
+		e.encMu.Unlock()
+		return nil
+	}
+	e.closed = true
+	e.isClosed.Store(true)
+	e.x.close()
+	e.encMu.Unlock()
+	if err := e.src.Close(); err != nil {
+		return fmt.Errorf("hevc: close source: %w", err)
+	}
+	return nil
+}
+
+// Work reports how many frames the encoder has encoded and the time it
+// spent on them, from a frame's arrival from the source to its packet
+// (the wall time, so a machine short of CPU shows here too). It is safe
+// to call from any goroutine.
+func (e *Encoder) Work() (frames uint64, busy time.Duration) {
+	return e.frames.Load(), time.Duration(e.busy.Load())
+}
+
+// ReadPacket reads the next frame from the source, encodes it and returns
+// its packet. It returns encode.ErrClosed after Close, ctx.Err() when ctx
+// ends while waiting for the source, and wrapped source or x265 errors
+// otherwise.
+func (e *Encoder) ReadPacket(ctx context.Context) (*encode.Packet, error) {
+	e.readMu.Lock()
+	defer e.readMu.Unlock()
+	if e.isClosed.Load() {
+		return nil, encode.ErrClosed
+	}
+	f, err := e.src.Read(ctx)
+	if err != nil {
+		if e.isClosed.Load() {
+			return nil, encode.ErrClosed
+		}
+		if ctxErr := ctx.Err(); ctxErr != nil && errors.Is(err, ctxErr) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("hevc: read source: %w", err)
+	}
+	defer f.Release()
+	began := time.Now()
+	if err := e.checkImage(f.Image); err != nil {
+		return nil, err
+	}
+	idr := e.forceKey.Swap(false) || e.frames.Load() == 0
+	e.encMu.Lock()
+	if e.closed {
+		e.encMu.Unlock()
+		return nil, encode.ErrClosed
+	}
+	nals, err := e.x.encode(e.nals[:0], f.Image, f.PTS, idr)
+	var p *encode.Packet
+	if err == nil {
+		p, err = e.packetize(nals, f.PTS)
+	}
+	e.encMu.Unlock()
+	clear(nals) // keep no pointers into x265's buffer
+	e.nals = nals[:0]
+	if err != nil {
+		return nil, err
+	}
+	e.busy.Add(int64(time.Since(began)))
+	e.frames.Add(1)
+	return p, nil
+}
+
+// checkImage checks that img is a 4:2:0 picture of the configured size.
+// Any strides and origin will do: x265 takes them as they are.
+func (e *Encoder) checkImage(img *image.YCbCr) error {
+	w, h := e.cfg.Width, e.cfg.Height
+	if img == nil {
+		return errors.New("hevc: source returned a frame with no image")
+	}
+	if img.SubsampleRatio != image.YCbCrSubsampleRatio420 || img.Rect.Dx() != w || img.Rect.Dy() != h {
+		return fmt.Errorf("hevc: source frame is %v %v, want %dx%d 4:2:0", img.Rect.Size(), img.SubsampleRatio, w, h)
+	}
+	r := img.Rect
+	ci := img.COffset(r.Min.X, r.Min.Y)
+	if img.YOffset(r.Min.X, r.Min.Y)+(h-1)*img.YStride+w > len(img.Y) ||
+		ci+(h/2-1)*img.CStride+w/2 > min(len(img.Cb), len(img.Cr)) || img.CStride < w/2 || img.YStride < w {
+		return errors.New("hevc: source frame's planes are shorter than its size and strides")
+	}
+	return nil
+}
+
+// packetize copies one access unit's coded slices into a packet.
+func (e *Encoder) packetize(nals [][]byte, pts time.Duration) (*encode.Packet, error) {
+	b := e.get()
+	data := b.data[:0]
+	key := false
+	for _, n := range nals {
+		typ := nalType(n)
+		if typ >= nalFirstNonVCL {
+			continue // parameter sets (in Record), AUD, SEI
+		}
+		key = key || isIDR(typ)
+		data = appendLengthPrefixed(data, n)
+	}
+	if len(data) == 0 {
+		e.put(b)
+		return nil, errors.New("hevc: x265 access unit has no slice data")
+	}
+	if e.frames.Load() == 0 && !key {
+		e.put(b)
+		return nil, errors.New("hevc: x265's first picture is not an IDR")
+	}
+	b.data = data
+	b.pkt = *encode.NewPacket(encode.Video, pts, pts, key, data, b.rel)
+	return &b.pkt, nil
+}
+
+func (e *Encoder) get() *packetBuf {
+	if b := e.free.Get(); b != nil {
+		return b
+	}
+	b := &packetBuf{}
+	b.rel = func() { e.put(b) }
+	return b
+}
+
+func (e *Encoder) put(b *packetBuf) {
+	e.free.Put(b)
+}
