@@ -57,13 +57,13 @@ type Stream struct {
 	headerSent bool
 	codec      encode.VideoCodec // of the stream, from WriteHeader
 
-	streamID      uint32 // set during setup, then read-only
+	streamID uint32 // set during setup, then read-only
 	// The video FourCCs that the server's connect answer declares, if it
 	// declares any; set during setup, then read-only.
 	serverCodecs   []string
 	serverDeclares bool
-	nextTxn       float64
-	readerStarted bool
+	nextTxn        float64
+	readerStarted  bool
 
 	mu         sync.Mutex
 	pending    map[float64]*call // transactions awaiting _result/_error

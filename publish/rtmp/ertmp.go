@@ -118,4 +118,3 @@ func (s *Stream) handleReconnectRequest(cmd Command) {
 		s.opts.OnReconnectRequest(tcURL)
 	}
 }
-
