@@ -84,8 +84,8 @@ func (s *Stream) checkCodec(c encode.VideoCodec) error {
 	if c == encode.H264 || !declared || slices.Contains(list, c.FourCC()) || slices.Contains(list, "*") {
 		return nil
 	}
-	return fmt.Errorf("%w: %s (%s) is not among the codecs the server declares %q",
-		wire.ErrCodecRefused, codecName(c), c.FourCC(), list)
+	return fmt.Errorf("%s (%s) is not among the video codecs the server declares %q: %w",
+		codecName(c), c.FourCC(), list, wire.ErrCodecRefused)
 }
 
 // codecName names a codec for people.
@@ -117,4 +117,13 @@ func (s *Stream) handleReconnectRequest(cmd Command) {
 		defer s.onStatusG.Store(0)
 		s.opts.OnReconnectRequest(tcURL)
 	}
+}
+
+// ServerCodecs returns the video FourCCs that the server's connect answer
+// declared (Enhanced RTMP fourCcList or videoFourCcInfoMap; "*" means
+// any); declared is false when it declared none, as servers that do not
+// speak Enhanced RTMP (nginx-rtmp) do: such a server may take an HEVC or
+// AV1 stream and drop or garble its video.
+func (s *Stream) ServerCodecs() (list []string, declared bool) {
+	return slices.Clone(s.serverCodecs), s.serverDeclares
 }

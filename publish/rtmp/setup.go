@@ -12,6 +12,7 @@ import (
 	"net"
 	"time"
 
+	"studio/encode"
 	"studio/publish/rtmp/chunk"
 	"studio/publish/rtmp/handshake"
 	"studio/publish/rtmp/wire"
@@ -128,6 +129,11 @@ func (s *Stream) connect(ctx context.Context) error {
 	s.serverCodecs, s.serverDeclares = serverFourCCs(res)
 	if err := s.checkCodec(s.opts.VideoCodec); err != nil {
 		return fmt.Errorf("connect: %w", err)
+	}
+	if s.opts.VideoCodec != encode.H264 && !s.serverDeclares {
+		// nginx-rtmp, for one, takes the stream and drops its video.
+		s.log.Warn("rtmp: the server does not say that it takes Enhanced RTMP video; if viewers get no picture, use H.264",
+			"codec", codecName(s.opts.VideoCodec))
 	}
 
 	// Ask the server to acknowledge what it receives: that is how a dead
