@@ -19,8 +19,6 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"math"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,64 +28,22 @@ import (
 	"studio/internal/freelist"
 )
 
-// Defaults for a zero Config field.
-const (
-	DefaultBitrateKbps = 2500
-	DefaultKeyInterval = 2 * time.Second
-	// DefaultPreset keeps 1280x720 at 30 fps in real time on two cores
-	// with room to spare (see the package's benchmarks).
-	DefaultPreset = "ultrafast"
-)
-
-// EncoderName is reported in VideoConfig.Encoder.
-const EncoderName = "studio (x265)"
-
-// Presets lists the x265 preset names Config.Preset accepts, fastest first.
-func Presets() []string {
-	return []string{"ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo"}
-}
-
-// Config sets up an Encoder. The zero value of each field selects a default.
-type Config struct {
-	// Width, Height and FPS describe the frames; zero takes the source's
-	// Props. When set they must agree with the source.
-	Width, Height, FPS int
-	// BitrateKbps is the target average bitrate in kbit/s
-	// (DefaultBitrateKbps when 0).
-	BitrateKbps int
-	// KeyInterval is the time between IDR frames (DefaultKeyInterval when
-	// 0), rounded to a whole number of frames, at least one.
-	KeyInterval time.Duration
-	// Preset is an x265 preset name, "ultrafast" to "placebo"
-	// (DefaultPreset when empty). See Presets.
-	Preset string
-}
-
-// KeyIntervalFrames returns the IDR interval in frames for c, as given to
-// x265: round(FPS × KeyInterval), at least 1. c must have FPS set.
-func (c Config) KeyIntervalFrames() int {
-	ki := c.KeyInterval
-	if ki == 0 {
-		ki = DefaultKeyInterval
-	}
-	return max(1, int(math.Round(float64(c.FPS)*ki.Seconds())))
-}
-
 // Encoder is an encode.VideoEncoder backed by x265.
 //
 // Each ReadPacket reads one frame from the source, encodes it and returns
 // one packet: NAL units each with a 4-byte big-endian length, coded slices
 // only (no VPS, SPS, PPS, AUD or SEI), PTS = DTS = the frame's capture PTS,
 // Keyframe set when the frame is an IDR. The first packet is always an IDR
-// frame. Packets come from a free list: Release them.
+// frame, and one follows every KeyInterval from the last, or at once after
+// ForceKeyframe. Packets come from a free list: Release them.
 //
 // ReadPacket must not be called concurrently with itself; Config,
 // SetBitrate, ForceKeyframe, Work and Close may be called from any
 // goroutine at any time.
 type Encoder struct {
-	src     capture.VideoSource
-	cfg     Config // normalised
-	maxKbps int    // the most the stream's level allows
+	src    capture.VideoSource
+	cfg    Config // normalised
+	keyint int    // frames from one IDR to the next
 
 	forceKey atomic.Bool // an IDR was requested for the next frame
 	isClosed atomic.Bool // mirrors closed, for the fast path
@@ -96,12 +52,15 @@ type Encoder struct {
 	frames atomic.Uint64
 	busy   atomic.Int64 // ns
 
-	encMu  sync.Mutex // held around every use of x; guards closed
-	x      *x265
+	encMu  sync.Mutex // held around every use of enc; guards the fields below
+	enc    *opened    // nil once closed
 	closed bool
+	kbps   int // the bitrate SetBitrate asked for
+	encAt  int // the bitrate enc runs at
 
-	readMu sync.Mutex // serialises ReadPacket; guards nals
-	nals   [][]byte
+	readMu   sync.Mutex // serialises ReadPacket; guards the fields below
+	nals     [][]byte
+	sinceIDR int // frames since the last IDR
 
 	cfgMu sync.RWMutex // guards vcfg
 	vcfg  encode.VideoConfig
@@ -126,21 +85,23 @@ func New(src capture.VideoSource, cfg Config) (*Encoder, error) {
 	if err != nil {
 		return nil, err
 	}
-	x, vps, sps, pps, maxKbps, err := openPinned(cfg)
+	enc, err := openLevel(cfg)
 	if err != nil {
 		return nil, err
 	}
-	rec, err := buildRecord(vps, sps, pps)
+	rec, err := buildRecord(enc.vps, enc.sps, enc.pps)
 	if err != nil {
-		x.close()
+		enc.x.close()
 		return nil, fmt.Errorf("hevc: x265 headers: %w", err)
 	}
 	return &Encoder{
-		src:     src,
-		cfg:     cfg,
-		x:       x,
-		maxKbps: maxKbps,
-		nals:    make([][]byte, 0, 16),
+		src:    src,
+		cfg:    cfg,
+		keyint: cfg.KeyIntervalFrames(),
+		enc:    enc,
+		kbps:   cfg.BitrateKbps,
+		encAt:  cfg.BitrateKbps,
+		nals:   make([][]byte, 0, 16),
 		vcfg: encode.VideoConfig{
 			Codec:       encode.HEVC,
 			Width:       cfg.Width,
@@ -153,51 +114,6 @@ func New(src capture.VideoSource, cfg Config) (*Encoder, error) {
 	}, nil
 }
 
-// normalise fills cfg's defaults from props and checks it.
-func normalise(cfg Config, props capture.VideoProps) (Config, error) {
-	if cfg.Width == 0 {
-		cfg.Width = props.Width
-	}
-	if cfg.Height == 0 {
-		cfg.Height = props.Height
-	}
-	if cfg.FPS == 0 {
-		cfg.FPS = props.FPS
-	}
-	if cfg.Width != props.Width || cfg.Height != props.Height || cfg.FPS != props.FPS {
-		return cfg, fmt.Errorf("hevc: config %dx%d@%d does not match the source's %dx%d@%d",
-			cfg.Width, cfg.Height, cfg.FPS, props.Width, props.Height, props.FPS)
-	}
-	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width%2 != 0 || cfg.Height%2 != 0 {
-		return cfg, fmt.Errorf("hevc: size %dx%d: width and height must be positive and even", cfg.Width, cfg.Height)
-	}
-	if cfg.FPS <= 0 {
-		return cfg, fmt.Errorf("hevc: frame rate %d must be positive", cfg.FPS)
-	}
-	if cfg.BitrateKbps == 0 {
-		cfg.BitrateKbps = DefaultBitrateKbps
-	}
-	if cfg.BitrateKbps < 0 {
-		return cfg, fmt.Errorf("hevc: bitrate %d kbit/s must be positive", cfg.BitrateKbps)
-	}
-	if cfg.KeyInterval == 0 {
-		cfg.KeyInterval = DefaultKeyInterval
-	}
-	if cfg.KeyInterval < 0 {
-		return cfg, fmt.Errorf("hevc: key interval %v must be positive", cfg.KeyInterval)
-	}
-	if cfg.Preset == "" {
-		cfg.Preset = DefaultPreset
-	}
-	cfg.Preset = strings.ToLower(cfg.Preset)
-	for _, p := range Presets() {
-		if p == cfg.Preset {
-			return cfg, nil
-		}
-	}
-	return cfg, fmt.Errorf("%w %q (want one of %s)", ErrUnknownPreset, cfg.Preset, strings.Join(Presets(), ", "))
-}
-
 // Config returns the stream's configuration, complete from New on;
 // BitrateKbps follows SetBitrate. The Record slice is shared and must not
 // be modified.
@@ -205,36 +121,6 @@ func (e *Encoder) Config() encode.VideoConfig {
 	e.cfgMu.RLock()
 	defer e.cfgMu.RUnlock()
 	return e.vcfg
-}
-
-// SetBitrate changes the target bitrate (and the VBV's maximum rate and
-// one-second buffer) from the next frame on. It waits for a frame being
-// encoded to finish (milliseconds), never for the source.
-//
-// The stream's level, stated in the SPS, is the lowest that fits the
-// starting bitrate and the picture size and rate, and cannot change: a
-// bitrate above the level's maximum (10 Mbit/s for 720p30 started at
-// 2.5 Mbit/s: level 3.1) returns ErrBitrateAboveLevel and the bitrate
-// stays as it was. Any lower bitrate is fine.
-func (e *Encoder) SetBitrate(kbps int) error {
-	if kbps <= 0 {
-		return fmt.Errorf("hevc: bitrate %d kbit/s must be positive", kbps)
-	}
-	if kbps > e.maxKbps {
-		return fmt.Errorf("%w: %d kbit/s, the level allows %d", ErrBitrateAboveLevel, kbps, e.maxKbps)
-	}
-	e.encMu.Lock()
-	defer e.encMu.Unlock()
-	if e.closed {
-		return encode.ErrClosed
-	}
-	if err := e.x.setBitrate(kbps); err != nil {
-		return err
-	}
-	e.cfgMu.Lock()
-	e.vcfg.BitrateKbps = kbps
-	e.cfgMu.Unlock()
-	return nil
 }
 
 // ForceKeyframe makes the next frame given to x265 an IDR frame. It does
@@ -258,7 +144,8 @@ func (e *Encoder) Close() error {
 	}
 	e.closed = true
 	e.isClosed.Store(true)
-	e.x.close()
+	e.enc.x.close()
+	e.enc = nil
 	e.encMu.Unlock()
 	if err := e.src.Close(); err != nil {
 		return fmt.Errorf("hevc: close source: %w", err)
@@ -299,20 +186,33 @@ func (e *Encoder) ReadPacket(ctx context.Context) (*encode.Packet, error) {
 	if err := e.checkImage(f.Image); err != nil {
 		return nil, err
 	}
-	idr := e.forceKey.Swap(false) || e.frames.Load() == 0
+	idr := e.forceKey.Swap(false) || e.frames.Load() == 0 || e.sinceIDR+1 >= e.keyint
 	e.encMu.Lock()
 	if e.closed {
 		e.encMu.Unlock()
 		return nil, encode.ErrClosed
 	}
-	nals, err := e.x.encode(e.nals[:0], f.Image, f.PTS, idr)
 	var p *encode.Packet
+	if idr && e.kbps != e.encAt {
+		err = e.reopenLocked()
+	}
+	var nals [][]byte
+	if err == nil {
+		nals, err = e.enc.x.encode(e.nals[:0], f.Image, f.PTS, idr)
+	}
 	if err == nil {
 		p, err = e.packetize(nals, f.PTS)
 	}
 	e.encMu.Unlock()
-	clear(nals) // keep no pointers into x265's buffer
-	e.nals = nals[:0]
+	if nals != nil {
+		clear(nals) // keep no pointers into x265's buffer
+		e.nals = nals[:0]
+	}
+	if p != nil && p.Keyframe {
+		e.sinceIDR = 0
+	} else if p != nil {
+		e.sinceIDR++
+	}
 	if err != nil {
 		return nil, err
 	}

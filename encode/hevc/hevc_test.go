@@ -1,6 +1,7 @@
 package hevc
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -158,18 +159,18 @@ func TestKeyframesAndPTS(t *testing.T) {
 // Work counts the frames encoded and the time spent on them, without the
 // time spent waiting for the source.
 func TestWorkCountsEncodingOnly(t *testing.T) {
-	e := newEncoder(t, newPattern(t, 320, 180, 20), Config{BitrateKbps: 300})
+	e := newEncoder(t, newPattern(t, 320, 180, 5), Config{BitrateKbps: 300})
 	began := time.Now()
 	for range 6 {
 		readPacket(t, e).Release()
 	}
-	waited := time.Since(began) // at least five frame intervals of a paced source
+	waited := time.Since(began) // at least five frame intervals (1 s) of a paced source
 	frames, busy := e.Work()
 	if frames != 6 || busy <= 0 {
 		t.Fatalf("Work() = %d frames, %v; want 6 frames and some time", frames, busy)
 	}
 	if busy > waited/2 {
-		t.Errorf("Work() says %v busy over %v, most of which was spent waiting for a 20 fps source", busy, waited)
+		t.Errorf("Work() says %v busy over %v, most of which was spent waiting for a 5 fps source", busy, waited)
 	}
 }
 
@@ -225,7 +226,7 @@ func TestSetBitrate(t *testing.T) {
 	settle := encodeSeconds(t, e, 30, 1)
 	second := encodeSeconds(t, e, 30, 3)
 	t.Logf("1200 kbit/s target: %.0f; after SetBitrate(400): %.0f in the first second, %.0f in the next 3 s", first, settle, second)
-	if first < 1200*0.85 || first > 1200*1.15 {
+	if first < 1200*0.8 || first > 1200*1.2 { // the first IDR frame weighs on 3 s
 		t.Errorf("before SetBitrate: %.0f kbit/s", first)
 	}
 	if second < 400*0.85 || second > 400*1.15 {
@@ -272,6 +273,41 @@ func TestSetBitrateBelowStartingLevel(t *testing.T) {
 	t.Logf("2500 kbit/s target: %.0f; after SetBitrate(300): %.0f", first, second)
 	if second < 300*0.8 || second > 300*1.2 {
 		t.Errorf("after SetBitrate(300): %.0f kbit/s", second)
+	}
+}
+
+// A rise in bitrate waits for the next IDR frame due: no frame more is an
+// IDR frame for it. A drop by more than a third makes the next frame one.
+func TestSetBitrateAtKeyframes(t *testing.T) {
+	e := newEncoder(t, newPattern(t, 320, 180, 30, synth.Unpaced()), Config{BitrateKbps: 150, KeyInterval: time.Second})
+	record := e.Config().Record
+	var sizes [4]int // bytes per second
+	for n := range 120 {
+		switch n {
+		case 10:
+			if err := e.SetBitrate(600); err != nil {
+				t.Fatal(err)
+			}
+		case 70:
+			if err := e.SetBitrate(150); err != nil {
+				t.Fatal(err)
+			}
+		}
+		p := readPacket(t, e)
+		// The forced IDR frame at 70 starts the next interval.
+		if want := n == 0 || n == 30 || n == 60 || n == 70 || n == 100; p.Keyframe != want {
+			t.Errorf("packet %d: keyframe %v, want %v", n, p.Keyframe, want)
+		}
+		sizes[n/30] += len(p.Data)
+		p.Release()
+	}
+	t.Logf("kbit/s per second: %d %d %d %d (150, 600 from 1 s, 150 from 70/30 s)",
+		sizes[0]*8/1000, sizes[1]*8/1000, sizes[2]*8/1000, sizes[3]*8/1000)
+	if sizes[1] < 2*sizes[0] || sizes[3] > sizes[1]/2 {
+		t.Errorf("bytes per second %v: the rise did not apply at 1 s or the drop at 70/30 s", sizes)
+	}
+	if !bytes.Equal(e.Config().Record, record) {
+		t.Error("Record changed")
 	}
 }
 
@@ -332,7 +368,7 @@ func TestNewValidates(t *testing.T) {
 		t.Error("New(nil) succeeded")
 	}
 	for _, preset := range Presets() {
-		src := newPattern(t, 64, 64, 30)
+		src := newPattern(t, 320, 180, 30)
 		e, err := New(src, Config{Preset: strings.ToUpper(preset)})
 		if err != nil {
 			src.Close()

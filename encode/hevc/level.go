@@ -58,49 +58,59 @@ func paramSets(headers [][]byte) (vps, sps, pps []byte) {
 	return vps, sps, pps
 }
 
-// openPinned opens x265 for cfg at the lowest level that fits cfg, pinned:
-// x265 chooses the level anew from the VBV's maximum rate on every rate
-// control change and ignores the change when the level differs, so a lower
-// bitrate would be ignored whenever the starting bitrate, not the picture
-// size and rate, set the level. With the level given explicitly, x265
-// keeps to it. Finding the level takes one open more (some milliseconds).
-//
-// It returns the encoder, its VPS, SPS and PPS, and the level's maximum
-// bitrate.
-func openPinned(cfg Config) (x *x265, vps, sps, pps []byte, maxKbps int, err error) {
+// opened is an x265 encoder with its parameter sets.
+type opened struct {
+	x             *x265
+	vps, sps, pps []byte
+	level         int // x265's levelIdc: ten times the level
+	maxKbps       int // the level's maximum bitrate
+}
+
+// openLevel opens x265 for cfg at the lowest level that fits cfg's picture
+// size, frame rate and bitrate, and states that level explicitly, so that
+// a later openAt with a lower bitrate writes the same parameter sets.
+// Finding the level takes one open more (some milliseconds).
+func openLevel(cfg Config) (*opened, error) {
 	probe, err := openX265(cfg, 0)
 	if err != nil {
-		return nil, nil, nil, nil, 0, err
+		return nil, err
 	}
 	headers, err := probe.headers()
 	probe.close()
 	if err != nil {
-		return nil, nil, nil, nil, 0, err
+		return nil, err
 	}
-	_, sps, _ = paramSets(headers)
-	want, err := levelIdc(sps)
+	_, sps, _ := paramSets(headers)
+	idc, err := levelIdc(sps)
 	if err != nil {
-		return nil, nil, nil, nil, 0, err
+		return nil, err
 	}
-	maxKbps, ok := mainTierMaxKbps[want]
-	if !ok {
-		return nil, nil, nil, nil, 0, fmt.Errorf("hevc: x265 chose level_idc %d, not a level of the Main tier", want)
+	if _, ok := mainTierMaxKbps[idc]; !ok {
+		return nil, fmt.Errorf("hevc: x265 chose level_idc %d, not a level of the Main tier", idc)
 	}
-	x, err = openX265(cfg, int(want)/3)
+	return openAt(cfg, int(idc)/3)
+}
+
+// openAt opens x265 for cfg at level (x265's levelIdc) and checks that its
+// SPS states that level.
+func openAt(cfg Config, level int) (*opened, error) {
+	x, err := openX265(cfg, level)
 	if err != nil {
-		return nil, nil, nil, nil, 0, err
+		return nil, err
 	}
-	headers, err = x.headers()
+	o := &opened{x: x, level: level}
+	headers, err := x.headers()
 	if err == nil {
-		vps, sps, pps = paramSets(headers)
-		var got byte
-		if got, err = levelIdc(sps); err == nil && got != want {
-			err = fmt.Errorf("hevc: x265 wrote level_idc %d when asked for %d", got, want)
+		o.vps, o.sps, o.pps = paramSets(headers)
+		var idc byte
+		if idc, err = levelIdc(o.sps); err == nil && int(idc) != 3*level {
+			err = fmt.Errorf("hevc: x265 wrote level_idc %d when asked for %d", idc, 3*level)
 		}
+		o.maxKbps = mainTierMaxKbps[idc]
 	}
 	if err != nil {
 		x.close()
-		return nil, nil, nil, nil, 0, err
+		return nil, err
 	}
-	return x, vps, sps, pps, maxKbps, nil
+	return o, nil
 }

@@ -32,8 +32,8 @@ static void studio_x265_free(studio_x265 *s) {
 // studio_x265_open opens an 8-bit 4:2:0 Main profile, Main tier encoder
 // tuned for zero latency: one picture in, its access unit out, in the same
 // call. level is x265's levelIdc (ten times the level), 0 for the lowest
-// level that fits; once set, rate control reconfiguration keeps to it.
-static int studio_x265_open(studio_x265 **out, const char *preset, int w, int h, int fps, int kbps, int keyint, int level) {
+// level that fits.
+static int studio_x265_open(studio_x265 **out, const char *preset, int w, int h, int fps, int kbps, int level) {
 	studio_x265 *s = calloc(1, sizeof *s);
 	if (!s) return STUDIO_X265_ENOMEM;
 	s->param = x265_param_alloc();
@@ -53,8 +53,7 @@ static int studio_x265_open(studio_x265 **out, const char *preset, int w, int h,
 	p->bEmitHRDSEI = 0;
 	p->bEmitVUIHRDInfo = 0; // the SPS would state the first bitrate forever
 	p->bOpenGOP = 0;
-	p->keyframeMax = keyint;
-	p->keyframeMin = 1;
+	p->keyframeMax = -1; // IDR pictures only when asked for: the Go side keeps the interval
 	p->levelIdc = level; // 0: the lowest that fits
 	p->bHighTier = 0;
 	p->lookaheadSlices = 0; // no lookahead anyway; x265 warns below 720p otherwise
@@ -101,24 +100,6 @@ static int studio_x265_headers(studio_x265 *s, x265_nal **nal, uint32_t *nnal) {
 	return x265_encoder_headers(s->enc, nal, nnal);
 }
 
-// studio_x265_set_bitrate sets the average bitrate, the VBV's maximum rate
-// and its one-second buffer, from the next picture on. On failure the
-// previous values stay.
-static int studio_x265_set_bitrate(studio_x265 *s, int kbps) {
-	x265_param *p = s->param;
-	int old = p->rc.bitrate;
-	p->rc.bitrate = kbps;
-	p->rc.vbvMaxBitrate = kbps;
-	p->rc.vbvBufferSize = kbps;
-	int ret = x265_encoder_reconfig(s->enc, p);
-	if (ret < 0) {
-		p->rc.bitrate = old;
-		p->rc.vbvMaxBitrate = old;
-		p->rc.vbvBufferSize = old;
-	}
-	return ret;
-}
-
 // studio_x265_nal returns the i-th NAL unit of an array.
 static x265_nal *studio_x265_nal(x265_nal *nal, uint32_t i) { return &nal[i]; }
 */
@@ -147,7 +128,7 @@ func openX265(cfg Config, level int) (*x265, error) {
 	defer C.free(unsafe.Pointer(preset))
 	var s *C.studio_x265
 	switch rc := C.studio_x265_open(&s, preset, C.int(cfg.Width), C.int(cfg.Height), C.int(cfg.FPS),
-		C.int(cfg.BitrateKbps), C.int(cfg.KeyIntervalFrames()), C.int(level)); rc {
+		C.int(cfg.BitrateKbps), C.int(level)); rc {
 	case 0:
 		return &x265{s: s}, nil
 	case C.STUDIO_X265_EPRESET:
@@ -220,15 +201,6 @@ func (x *x265) encode(dst [][]byte, img *image.YCbCr, pts time.Duration, idr boo
 		return dst, fmt.Errorf("hevc: x265 returned the picture of %v for the picture of %v", time.Duration(outPTS), pts)
 	}
 	return nalUnits(dst, nal, n)
-}
-
-// setBitrate changes the rate control's target and VBV from the next
-// picture on.
-func (x *x265) setBitrate(kbps int) error {
-	if rc := C.studio_x265_set_bitrate(x.s, C.int(kbps)); rc < 0 {
-		return fmt.Errorf("hevc: x265 refuses bitrate %d kbit/s (reconfig %d)", kbps, int(rc))
-	}
-	return nil
 }
 
 // close frees the encoder; x must not be used again.
