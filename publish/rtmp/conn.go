@@ -62,6 +62,7 @@ type Stream struct {
 	// declares any; set during setup, then read-only.
 	serverCodecs   []string
 	serverDeclares bool
+	serverVersion  string // the fmsVer of the connect answer
 	nextTxn        float64
 	readerStarted  bool
 

@@ -76,11 +76,37 @@ func serverFourCCs(res Command) (list []string, declared bool) {
 	return list, declared
 }
 
+// legacyVersion is the fmsVer that nginx-rtmp and FFmpeg's RTMP server
+// answer connect with. Neither speaks Enhanced RTMP: nginx-rtmp takes an
+// HEVC or AV1 stream and records no frame of it, FFmpeg 5.1's FLV reader
+// cannot read it.
+const legacyVersion = "FMS/3,0,1,123"
+
+// serverVersion is the fmsVer of a connect answer, or "".
+func serverVersion(res Command) string {
+	for _, v := range append([]any{res.Object}, res.Args...) {
+		if o, ok := properties(v); ok {
+			if ver, ok := o.String("fmsVer"); ok {
+				return ver
+			}
+		}
+	}
+	return ""
+}
+
 // checkCodec fails with wire.ErrCodecRefused when the server's connect
-// answer declared its video codecs and c is not among them. H.264 is never
-// refused: every RTMP server takes it in its legacy form.
+// answer declared its video codecs and c is not among them, or declared
+// none and is a server known not to speak Enhanced RTMP (legacyVersion).
+// A server that declares nothing otherwise is given the benefit of the
+// doubt (gortmplib and MediaMTX take Enhanced RTMP without declaring it),
+// with a warning. H.264 is never refused: every RTMP server takes it in
+// its legacy form.
 func (s *Stream) checkCodec(c encode.VideoCodec) error {
 	list, declared := s.serverCodecs, s.serverDeclares
+	if c != encode.H264 && !declared && s.serverVersion == legacyVersion {
+		return fmt.Errorf("%s (%s): the server (%s, as nginx-rtmp and FFmpeg answer) does not speak Enhanced RTMP: %w",
+			codecName(c), c.FourCC(), s.serverVersion, wire.ErrCodecRefused)
+	}
 	if c == encode.H264 || !declared || slices.Contains(list, c.FourCC()) || slices.Contains(list, "*") {
 		return nil
 	}

@@ -1,12 +1,8 @@
 package rtmp
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"io"
-	"log/slog"
-	"os"
 	"os/exec"
 	"slices"
 	"strings"
@@ -17,7 +13,6 @@ import (
 
 	"studio/encode"
 	"studio/internal/testpeer"
-	"studio/publish/flv"
 	"studio/publish/flv/flvtest"
 	"studio/publish/rtmp/wire"
 )
@@ -105,50 +100,34 @@ func TestERTMPPeerRefusesCodec(t *testing.T) {
 	}
 }
 
-// nginx-rtmp knows nothing of Enhanced RTMP: it ignores fourCcList and
-// declares nothing, so an HEVC publish cannot be refused up front
-// (ServerCodecs says so, and the client logs a warning). It takes the
-// publish without a word, but reads the frame type from the high nibble of
-// the first byte, where the IsExHeader bit makes it 9 or 10, never a
-// keyframe: its recording stays an FLV header without a single tag (and
-// its viewers, if they do not speak Enhanced RTMP, get no picture).
-func TestNginxDropsHEVC(t *testing.T) {
+// nginx-rtmp and FFmpeg's RTMP server do not speak Enhanced RTMP: nginx
+// takes an HEVC stream and records no frame of it. Neither declares its
+// codecs, and both answer connect with fmsVer FMS/3,0,1,123: HEVC and AV1
+// are refused before publishing, with an error that names the codec and
+// says to use H.264, which still goes through.
+func TestLegacyServersRefuseHEVCAndAV1(t *testing.T) {
 	n := testpeer.StartNginx(t)
-	clip := flvtest.MustLoad(encode.HEVC)
-	var logs bytes.Buffer
+	ff := testpeer.StartFFmpegServer(t)
 	ctx := context.Background()
-	s, err := Publish(ctx, n.RTMPURL+"/hevc", Options{VideoCodec: encode.HEVC, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
-	if err != nil {
-		t.Fatalf("Publish: %v", err)
-	}
-	if list, declared := s.ServerCodecs(); declared {
-		t.Errorf("nginx declares %q", list)
-	}
-	if !strings.Contains(logs.String(), "use H.264") {
-		t.Errorf("no warning logged:\n%s", logs.String())
-	}
-	if err := s.WriteHeader(encode.StreamInfo{Video: clip.Config}); err != nil {
-		t.Fatalf("WriteHeader: %v", err)
-	}
-	for i, f := range clip.Packets {
-		if err := s.WritePacket(f.Packet()); err != nil {
-			t.Fatalf("WritePacket %d: %v", i, err)
+	for _, srv := range []struct{ name, url string }{{"nginx-rtmp", n.RTMPURL + "/ertmp"}} {
+		for _, c := range []encode.VideoCodec{encode.HEVC, encode.AV1} {
+			s, err := Publish(ctx, srv.url, Options{VideoCodec: c})
+			if err == nil {
+				_ = s.Close(ctx)
+				t.Fatalf("%s: %v published", srv.name, c)
+			}
+			if !errors.Is(err, wire.ErrCodecRefused) || !strings.Contains(err.Error(), c.FourCC()) || !strings.Contains(err.Error(), "use H.264") {
+				t.Errorf("%s, %v: %v", srv.name, c, err)
+			}
 		}
 	}
-	if err := s.Close(ctx); err != nil {
-		t.Fatalf("Close: %v", err)
+	// FFmpeg's server (one publisher at a time) answers the same way.
+	if _, err := Publish(ctx, ff.URL, Options{VideoCodec: encode.HEVC}); !errors.Is(err, wire.ErrCodecRefused) {
+		t.Errorf("ffmpeg -listen: HEVC: %v", err)
 	}
-	n.Stop(t)
-	recs := n.Recordings(t, "hevc")
-	if len(recs) != 1 {
-		t.Fatalf("recordings %v\n%s", recs, n.ErrorLog())
-	}
-	b, err := os.ReadFile(recs[0])
+	s, err := Publish(ctx, n.RTMPURL+"/h264", Options{VideoCodec: encode.H264})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("nginx-rtmp: H.264: %v", err)
 	}
-	_, err = flv.NewReader(bytes.NewReader(b)).ReadTag()
-	if !errors.Is(err, io.EOF) {
-		t.Errorf("nginx recorded %d bytes (first tag: %v); it used to record no tag of an HEVC stream", len(b), err)
-	}
+	_ = s.Close(ctx)
 }

@@ -245,7 +245,8 @@ func standardServer(o serverOpts) func(*serverConn) {
 					return
 				}
 				sc.sendCommand(0, "_result", cmd.TxnID,
-					append(amf0.Object{{Key: "fmsVer", Value: "FMS/3,0,1,123"}, {Key: "capabilities", Value: 31.0}}, o.connectProps...),
+					// A version other than nginx-rtmp's and FFmpeg's, which are refused HEVC and AV1.
+					append(amf0.Object{{Key: "fmsVer", Value: "FMS/5,0,15,5004"}, {Key: "capabilities", Value: 31.0}}, o.connectProps...),
 					amf0.Object{{Key: "level", Value: "status"}, {Key: "code", Value: "NetConnection.Connect.Success"},
 						{Key: "description", Value: "Connection succeeded. " + string(bytes.Repeat([]byte("x"), 200))},
 						{Key: "objectEncoding", Value: 0.0}})

@@ -127,6 +127,7 @@ func (s *Stream) connect(ctx context.Context) error {
 		return err
 	}
 	s.serverCodecs, s.serverDeclares = serverFourCCs(res)
+	s.serverVersion = serverVersion(res)
 	if err := s.checkCodec(s.opts.VideoCodec); err != nil {
 		return fmt.Errorf("connect: %w", err)
 	}
