@@ -1,17 +1,31 @@
-// Package hevc encodes video frames to HEVC (H.265) with x265 (libx265,
+// Package hevc encodes video frames to HEVC (H.265) with x265 (libx265 3.5,
 // through cgo and pkg-config) and turns x265's output into encode.Packets:
 // length-prefixed NAL units, one packet per frame, stamped with the capture
 // time of the frame, with the VPS, SPS and PPS moved into the
 // HEVCDecoderConfigurationRecord of encode.VideoConfig.
 //
-// x265 runs with the zerolatency tune: no B-frames, no lookahead, one frame
-// thread (wavefront rows still spread over the cores), so each picture in
-// yields its access unit in the same call and DTS = PTS. The profile is
-// Main (8-bit 4:2:0); the rate control is ABR with a VBV whose maximum rate
-// is the bitrate and whose buffer holds one second; IDR pictures come every
-// KeyInterval (no open GOP, no scene cuts). Parameter sets are written only
-// by x265_encoder_headers (no repeat headers), and x265 writes no access
-// unit delimiters and no SEI, so packets hold coded slices only.
+// How x265 is set up, and why:
+//
+//   - The tune is zerolatency: no B-frames, no lookahead, one frame thread
+//     (wavefront rows still spread over the cores), so each picture in
+//     yields its access unit in the same call and DTS = PTS.
+//   - The profile is Main (8-bit 4:2:0), the tier Main, the level the lowest
+//     that fits the picture size and rate and the starting bitrate, stated
+//     explicitly so that it never changes (see SetBitrate).
+//   - The rate control is ABR with a VBV whose maximum rate is the bitrate
+//     and whose buffer holds one second. The SPS carries no HRD parameters,
+//     which would state the first bitrate forever.
+//   - x265 makes an IDR picture only when told to: this package asks for one
+//     every KeyInterval from the last, and for ForceKeyframe. No open GOP,
+//     no scene cuts.
+//   - Parameter sets are written only by x265_encoder_headers (no repeat
+//     headers); x265 writes no access unit delimiters and no SEI, so
+//     packets hold coded slices only. Logging is at warning level.
+//   - x265 reads the frames in place, with their strides: no copy.
+//
+// On two cores, the ultrafast preset (the default) takes about 45 ms of CPU
+// per 1280x720 frame, 2.4 times x264's veryfast; 720p at 30 fps is in real
+// time only with both cores to itself. 854x480 takes about 22 ms.
 package hevc
 
 import (
