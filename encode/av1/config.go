@@ -13,15 +13,16 @@ import (
 const (
 	DefaultBitrateKbps = 2500
 	DefaultKeyInterval = 2 * time.Second
-	// DefaultPreset is the fastest SVT-AV1 preset but one that its authors
-	// do not reserve for debugging: the only one that kept 1280x720 at 30
-	// fps in real time on the two cores it was measured on (see the
-	// package doc).
+	// DefaultPreset is the fastest SVT-AV1 preset that its authors do not
+	// reserve for debugging (13 is). Even so, on the 2 cores measured it
+	// keeps 854x480 at 30 fps in real time, not 1280x720: see the package
+	// doc.
 	DefaultPreset = 12
 )
 
 // MinPreset and MaxPreset bound Config.Preset. Presets below 8 are
-// far too slow for live video.
+// far too slow for live video; SVT-AV1 warns that 13 is meant for
+// debugging, but it works.
 const (
 	MinPreset = 1
 	MaxPreset = 13
