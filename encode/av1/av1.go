@@ -1,71 +1,6 @@
-// Package av1 encodes video frames to AV1 with SVT-AV1 (libSvtAv1Enc 1.4)
-// and hands out encode.Packets: one temporal unit per frame, its OBUs in
-// the low-overhead format without temporal delimiters, stamped with the
-// capture time of the frame it came from, with the sequence header also in
-// encode.VideoConfig.Record as an AV1CodecConfigurationRecord.
-//
-// It drives SVT-AV1 through its own small cgo bridge rather than
-// github.com/pion/mediadevices/pkg/codec/svtav1 (v0.9.4), which cannot do
-// what a live encoder needs with this library version:
-//
-//   - Its Read loops, reading further frames from its video.Reader, until
-//     SVT-AV1 has a packet ready, and drops the packets' timestamps, so the
-//     capture time of each packet is lost and the number of frames consumed
-//     per packet varies with load.
-//   - Its SetBitRate calls svt_av1_enc_set_parameter on a running encoder:
-//     SVT-AV1 1.4 accepts the call and keeps encoding at the old rate
-//     (measured: 2000 kbit/s before and after a change to 500), while the
-//     call rewrites the configuration the encoder threads read.
-//   - Its ForceKeyFrame marks the next picture EB_AV1_KEY_PICTURE, which
-//     SVT-AV1 1.4 ignores unless force_key_frames is set, and that is
-//     refused outside random-access CRF/CQP ("Force key frame is only
-//     supported with RA CRF/CQP mode").
-//
-// What this package does instead:
-//
-//   - Prediction structure low delay, CBR rate control, closed GOP key
-//     frames every KeyInterval: no frame is coded before an earlier one, so
-//     packets come out in capture order and DTS = PTS.
-//   - SVT-AV1 keeps each picture until the next one arrives (its input
-//     stage holds one back to mark the end of the stream), so the packet of
-//     frame N comes out once frame N+1 has been sent. ReadPacket therefore
-//     reads two frames before its first packet and then one frame per
-//     packet: one frame interval of latency on top of the encode time. The
-//     packet's PTS is that of its own frame: frames carry a sequence number
-//     through the encoder.
-//   - SetBitrate and ForceKeyframe restart the encoder before the next
-//     frame: the old instance is flushed (its last packet is still
-//     returned), a new one opens at the current bitrate, and its first frame
-//     is a key frame with the same sequence header. A restart costs tens of
-//     milliseconds of setup on the encoding goroutine and a key frame; calls
-//     between two frames are merged into one restart.
-//   - The sequence header OBU, which SVT-AV1 also writes in front of every
-//     key frame (kept there: the issue allows it), goes into Record.
-//   - SVT-AV1's log is limited to errors unless SVT_LOG is set.
-//
-// Speed, measured with the package benchmarks (the synth pattern, unpaced,
-// 2.5 Mbit/s at 720p) on 2 cores of a 2.0 GHz Xeon shared with other work
-// (load about 2): wall and CPU time per 1280x720 frame, and the frame rate
-// that wall time allows.
-//
-//	preset  wall ms  CPU ms  fps
-//	     8      237     369    4
-//	     9      156     229    6
-//	    10      103     160   10
-//	    11      108     146    9
-//	    12       57      84   18
-//	    13       41      56   25
-//	x264 veryfast  12      18   85   (same frames and bitrate)
-//
-// So no preset keeps 720p30 in real time there; SVT-AV1 preset 12 costs
-// about 4.6 times the CPU of x264 veryfast. At preset 12, 854x480 takes 31
-// ms (45 ms CPU) per frame, about 30 fps, and 640x360 18 ms (24 ms CPU).
-// A restart (SetBitrate, ForceKeyframe) at 720p took no longer than an
-// ordinary frame.
 package av1
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -73,8 +8,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	mcav1 "github.com/bluenviron/mediacommon/v2/pkg/codecs/av1"
 
 	"studio/capture"
 	"studio/encode"
@@ -127,12 +60,6 @@ type Encoder struct {
 type seqPTS struct {
 	seq int64
 	pts time.Duration
-}
-
-type packetBuf struct {
-	data []byte
-	pkt  encode.Packet
-	rel  func()
 }
 
 // New returns an encoder for the frames of src, with SVT-AV1 already set
@@ -375,69 +302,6 @@ func (e *Encoder) dropLocked() {
 	e.inFlight, e.svtSent = 0, 0
 }
 
-// queueLocked turns an SVT-AV1 packet into an encode.Packet and queues it.
-func (e *Encoder) queueLocked(p svtPacket) error {
-	if p.seq < 0 || e.pts[p.seq%int64(len(e.pts))].seq != p.seq {
-		return fmt.Errorf("packet for unknown frame %d", p.seq)
-	}
-	at := e.pts[p.seq%int64(len(e.pts))]
-	b := e.get()
-	data, seqHdr, err := AppendTemporalUnit(b.data[:0], p.data)
-	if err == nil && seqHdr {
-		err = e.checkSequenceHeaderLocked(data)
-	}
-	if err != nil {
-		e.put(b)
-		return err
-	}
-	if len(data) == 0 {
-		e.put(b)
-		return fmt.Errorf("empty temporal unit for frame %d", p.seq)
-	}
-	if p.key && !seqHdr {
-		e.put(b)
-		return fmt.Errorf("key frame %d without a sequence header", p.seq)
-	}
-	e.inFlight--
-	b.data = data
-	b.pkt = *encode.NewPacket(encode.Video, at.pts, at.pts, p.key, data, b.rel)
-	e.queue = append(e.queue, &b.pkt)
-	return nil
-}
-
-// checkSequenceHeaderLocked takes the sequence header from the first key
-// frame into Record and checks that later ones, restarts included, repeat
-// it: a decoder configured from Record must be able to decode them all.
-func (e *Encoder) checkSequenceHeaderLocked(tu []byte) error {
-	for len(tu) > 0 {
-		h, err := nextOBU(tu)
-		if err != nil {
-			return err
-		}
-		if h.typ != mcav1.OBUTypeSequenceHeader {
-			tu = tu[h.size:]
-			continue
-		}
-		obu := tu[:h.size]
-		if e.seqHdr != nil {
-			if !bytes.Equal(obu, e.seqHdr) {
-				return fmt.Errorf("sequence header changed from % x to % x", e.seqHdr, obu)
-			}
-			return nil
-		}
-		rec, err := ConfigRecord(obu)
-		if err != nil {
-			return err
-		}
-		e.seqHdr = rec[4:]
-		e.cfgMu.Lock()
-		e.vcfg.Record = rec
-		e.cfgMu.Unlock()
-		return nil
-	}
-	return nil
-}
-
 // checkImage fails unless img is a 4:2:0 picture of the configured size.
 func (e *Encoder) checkImage(img *image.YCbCr) error {
 	w, h := e.cfg.Width, e.cfg.Height
@@ -453,17 +317,4 @@ func (e *Encoder) checkImage(img *image.YCbCr) error {
 		return errors.New("av1: source frame's planes are shorter than its size")
 	}
 	return nil
-}
-
-func (e *Encoder) get() *packetBuf {
-	if b := e.free.Get(); b != nil {
-		return b
-	}
-	b := &packetBuf{}
-	b.rel = func() { e.put(b) }
-	return b
-}
-
-func (e *Encoder) put(b *packetBuf) {
-	e.free.Put(b)
 }
