@@ -339,6 +339,13 @@ func (s *ERTMPServer) read(r *gortmplib.Reader, tr *gortmplib.Track, v *videoFil
 			write(pts, au, h264.IsRandomAccess(au))
 		})
 	}
+	// Audio is read and dropped: a track without a callback would stop
+	// the reader.
+	for _, t := range r.Tracks() {
+		if _, ok := t.Codec.(*codecs.MPEG4Audio); ok {
+			r.OnDataMPEG4Audio(t, func(time.Duration, []byte) {})
+		}
+	}
 	for werr == nil {
 		if err := r.Read(); err != nil {
 			if errors.Is(err, net.ErrClosed) || isEOF(err) {
