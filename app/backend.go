@@ -5,6 +5,7 @@ import (
 	"image"
 	"time"
 
+	"studio/encode"
 	"studio/publish"
 )
 
@@ -39,8 +40,11 @@ type Settings struct {
 	MicrophoneID  string // see the Source IDs; "" is the test tone
 	VideoKbps     int
 	AudioKbps     int
-	Preset        string
+	Preset        string // x264's; HEVC and AV1 use their encoder's real-time default
 	KeyInterval   time.Duration
+	// Codec is the video codec: H.264 (the zero value), HEVC or AV1, the
+	// last two over Enhanced RTMP.
+	Codec encode.VideoCodec
 	// URL is the full publish URL, stream key included; empty for a
 	// recording on its own.
 	URL string

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 
+	"studio/encode"
 	"studio/publish"
 	"studio/publish/rtmp"
 )
@@ -81,9 +82,17 @@ func KeySecrets(key string) []string {
 // RTMP or RTMPS. The RTMP layer's diagnostics go to log (nil: nowhere);
 // with a logger from NewLogger they reach the narration.
 func (d Destination) Dial(log *slog.Logger) publish.DialFunc {
+	return d.DialCodec(log, encode.H264)
+}
+
+// DialCodec is Dial for a stream of video codec c: HEVC and AV1 go out
+// in Enhanced RTMP's form, declared to the server in connect, and a
+// server that declares the codecs it takes without c refuses them with an
+// error wrapping publish.ErrCodecRefused.
+func (d Destination) DialCodec(log *slog.Logger, c encode.VideoCodec) publish.DialFunc {
 	raw := d.URL
 	return func(ctx context.Context, onStatus func(publish.Status)) (publish.Publisher, error) {
-		return rtmp.Publish(ctx, raw, rtmp.Options{OnStatus: onStatus, Logger: log})
+		return rtmp.Publish(ctx, raw, rtmp.Options{OnStatus: onStatus, Logger: log, VideoCodec: c})
 	}
 }
 

@@ -18,6 +18,7 @@ var hints = []struct {
 	match func(error) bool
 	hint  string
 }{
+	{is(publish.ErrCodecRefused), "Stream H.264 to this server: -codec h264, or -codec-fallback to switch by itself."},
 	{isStatus("BadName"), "Check the stream key, and that no other encoder is publishing to it."},
 	{is(publish.ErrRejected), "Check the stream key and the application name in the server URL."},
 	{func(err error) bool {

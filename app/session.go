@@ -40,14 +40,12 @@ type Hooks struct {
 	OnDevice func(DeviceLost)
 }
 
-// NewEncoders returns the x264 and AAC encoders that s asks for, on video
-// and audio. Each encoder owns its source from then on; on error nothing
-// is closed.
-func NewEncoders(video capture.VideoSource, audio capture.AudioSource, s Settings) (*h264.Encoder, *aac.Encoder, error) {
-	venc, err := h264.New(video, h264.Config{
-		Width: s.Width, Height: s.Height, FPS: s.FPS,
-		BitrateKbps: s.VideoKbps, KeyInterval: s.KeyInterval, Preset: s.Preset,
-	})
+// NewEncoders returns the video encoder (x264, x265 or SVT-AV1, see
+// NewVideoEncoder) and the AAC encoder that s asks for, on video and
+// audio. Each encoder owns its source from then on; on error nothing is
+// closed.
+func NewEncoders(video capture.VideoSource, audio capture.AudioSource, s Settings) (encode.VideoEncoder, *aac.Encoder, error) {
+	venc, err := NewVideoEncoder(video, s)
 	if err != nil {
 		return nil, nil, fmt.Errorf("video encoder: %w", err)
 	}
@@ -113,7 +111,9 @@ func SessionConfig(s Settings, in Inputs, h Hooks) (publish.Config, error) {
 	}
 	video := in.Video
 	var split *tee.VideoTee
-	if len(dests) > 1 {
+	// A low rendition for slow destinations: x264's only (its superfast
+	// preset writes the same parameter sets as veryfast).
+	if len(dests) > 1 && s.Codec == encode.H264 {
 		split = tee.Video(in.Video)
 		video = split.Primary()
 	}
@@ -139,7 +139,7 @@ func SessionConfig(s Settings, in Inputs, h Hooks) (publish.Config, error) {
 		cfg.Record = rec
 	}
 	for i, name := range DestinationNames(dests) {
-		cfg.Destinations = append(cfg.Destinations, publish.Destination{Name: name, Dial: dests[i].Dial(h.RTMPLogger),
+		cfg.Destinations = append(cfg.Destinations, publish.Destination{Name: name, Dial: dests[i].DialCodec(h.RTMPLogger, s.Codec),
 			StartKbps: startKbps(dests[i].URL, s.VideoKbps, s.AudioKbps, LastLinkKbps)})
 	}
 	return cfg, nil

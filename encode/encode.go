@@ -31,9 +31,11 @@ func (k Kind) String() string {
 
 // Packet is one encoded access unit.
 //
-// For Video, Data holds the frame's NAL units in AVCC form (each prefixed by
-// its 4-byte big-endian length), without SPS, PPS or access unit delimiters:
-// those are in VideoConfig. For Audio, Data holds one raw AAC access unit
+// For H.264 and HEVC video, Data holds the frame's NAL units each
+// prefixed by its 4-byte big-endian length, without parameter sets or
+// access unit delimiters: those are in VideoConfig. For AV1 it holds the
+// temporal unit's OBUs in the low-overhead format (each with its size
+// field), without temporal delimiters. For Audio, Data holds one raw AAC access unit
 // (no ADTS header).
 //
 // A packet must not be used after Release; Release may be called once.
@@ -59,11 +61,51 @@ func (p *Packet) Release() {
 	}
 }
 
-// VideoConfig is what a decoder needs before the first H.264 frame.
+// VideoCodec names a video codec.
+type VideoCodec uint8
+
+const (
+	H264 VideoCodec = iota // the zero value: H.264 (AVC)
+	HEVC                   // H.265
+	AV1
+)
+
+// String returns "h264", "hevc" or "av1", as the -codec flag names them.
+func (c VideoCodec) String() string {
+	switch c {
+	case H264:
+		return "h264"
+	case HEVC:
+		return "hevc"
+	case AV1:
+		return "av1"
+	}
+	return "unknown"
+}
+
+// FourCC is the codec's Enhanced RTMP FourCC: "avc1", "hvc1" or "av01".
+func (c VideoCodec) FourCC() string {
+	switch c {
+	case HEVC:
+		return "hvc1"
+	case AV1:
+		return "av01"
+	}
+	return "avc1"
+}
+
+// VideoConfig is what a decoder needs before the first frame.
+//
+// For H.264, SPS and PPS are set and Record is nil. For HEVC, Record is
+// the HEVCDecoderConfigurationRecord (ISO/IEC 14496-15, "hvcC") with the
+// VPS, SPS and PPS; for AV1 the AV1CodecConfigurationRecord ("av1C") with
+// the sequence header OBU.
 type VideoConfig struct {
+	Codec         VideoCodec
 	Width, Height int
 	FPS           int
-	SPS, PPS      []byte // single NAL units, without start codes
+	SPS, PPS      []byte // H.264: single NAL units, without start codes
+	Record        []byte // HEVC, AV1: the decoder configuration record
 	BitrateKbps   int    // the user's target
 	Encoder       string // for metadata, for example "studio (x264)"
 }

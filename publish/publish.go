@@ -26,6 +26,10 @@ var (
 	ErrRejected = wire.ErrRejected // the server refused (a *StatusError says how)
 	ErrProtocol = wire.ErrProtocol // the server sent something that is not valid RTMP
 	ErrClosed   = wire.ErrClosed   // the publisher was already closed
+
+	// ErrCodecRefused: the server declared the video codecs it takes
+	// (Enhanced RTMP) without the one being published; H.264 always works.
+	ErrCodecRefused = wire.ErrCodecRefused
 )
 
 // Level is the level of a NetConnection or NetStream status event.

@@ -8,7 +8,7 @@
 set -euo pipefail
 
 build=(gcc libc6-dev pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev
-  libxinerama-dev libxi-dev libxxf86vm-dev libxext-dev libx264-dev libasound2-dev libturbojpeg0-dev)
+  libxinerama-dev libxi-dev libxxf86vm-dev libxext-dev libx264-dev libx265-dev libsvtav1enc-dev libasound2-dev libturbojpeg0-dev)
 test=(ffmpeg nginx libnginx-mod-rtmp libnginx-mod-stream iproute2 nftables xvfb xauth libgl1-mesa-dri imagemagick curl
   pulseaudio pulseaudio-utils libasound2-plugins python3)
 

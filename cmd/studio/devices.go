@@ -45,6 +45,7 @@ func (o options) settings() app.Settings {
 		VideoKbps: o.bitrate, AudioKbps: o.audioBitrate, Preset: o.preset,
 		KeyInterval: time.Duration(o.keyint * float64(time.Second)),
 		URL:         o.urls.first(), MoreURLs: o.urls.rest(), RecordPath: o.record, Duration: o.duration,
+		Codec: o.codec,
 	}
 }
 

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"studio/app"
+	"studio/encode"
 	"studio/publish"
 )
 
@@ -33,6 +35,9 @@ type options struct {
 	record       string
 	statsJSON    string
 	keyFile      string
+	codec        encode.VideoCodec
+	codecName    string
+	fallback     bool // -codec-fallback
 	testLink     string
 }
 
@@ -90,6 +95,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.preset, "preset", "veryfast", "x264 preset: "+strings.Join(presets, ", "))
 	fs.DurationVar(&o.duration, "duration", 0, "stop cleanly after this long (for example 10s); 0 runs until interrupted")
 	fs.StringVar(&o.record, "record", "", "also write the stream to this local `FILE.flv`")
+	fs.StringVar(&o.codecName, "codec", "h264", "video `codec`: h264, hevc (x265) or av1 (SVT-AV1); hevc and av1 go out as Enhanced RTMP")
+	fs.BoolVar(&o.fallback, "codec-fallback", false, "stream H.264 instead when a server does not take -codec")
 	fs.StringVar(&o.keyFile, "key-file", "", "read the stream key from `FILE` for each -url given without one (rtmp://host/app); without it, from $"+keyEnv)
 	fs.StringVar(&o.statsJSON, "stats-json", "", "write one JSON stats object per second to `PATH` (- for stdout)")
 	fs.StringVar(&o.testLink, "test-link", "", "test the link to the ingest at this `rtmp[s]://host[:port]/app/key` for -duration (default 10s, 3s to 10s), print one JSON line with the upload and a suggested -bitrate, -size and -fps, and exit")
@@ -111,6 +118,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	var err error
 	if o.width, o.height, err = parseSize(size); err != nil {
 		return o, err
+	}
+	if o.codec, err = app.ParseCodec(o.codecName); err != nil {
+		return o, fmt.Errorf("-codec: %w", err)
 	}
 	if err := checkTestLink(&o); err != nil { // linktest.go
 		return o, err

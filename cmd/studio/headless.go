@@ -2,15 +2,18 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
 	"studio/app"
+	"studio/encode"
 	"studio/publish"
 )
 
@@ -96,6 +99,11 @@ func runHeadless(o options) int {
 		say("writing stats: %v", err)
 	}
 	if err := s.Err(); err != nil {
+		if o.fallback && o.codec != encode.H264 && errors.Is(err, publish.ErrCodecRefused) {
+			say("the server does not take %s: falling back to H.264 (-codec-fallback)", strings.ToUpper(o.codec.String()))
+			o.codec = encode.H264
+			return runHeadless(o)
+		}
 		say("%s", app.Describe(err, dest))
 		return 1
 	}

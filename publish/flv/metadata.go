@@ -7,11 +7,8 @@ import (
 	"studio/publish/amf0"
 )
 
-// Codec IDs as onMetaData gives them.
-const (
-	videoCodecIDAVC = 7
-	audioCodecIDAAC = 10
-)
+// The AAC codec ID as onMetaData gives it.
+const audioCodecIDAAC = 10
 
 // AppendMetadata appends the body of the script tag (or RTMP data message)
 // that describes the stream: "onMetaData" and an ECMA array, preceded by
@@ -20,19 +17,21 @@ const (
 // @setDataFrame.
 //
 // The array holds, in this order: width, height, framerate, videocodecid
-// (7), videodatarate (kbps), then audiocodecid (10), audiosamplerate,
+// (VideoCodecID: 7 for H.264, the FourCC as a number for HEVC and AV1),
+// videodatarate (kbps), then audiocodecid (10), audiosamplerate,
 // audiosamplesize (16), stereo, audiodatarate (kbps), then encoder. The
-// video fields are left out when info has no SPS, the audio fields when it
-// has no AudioSpecificConfig, and encoder when it is empty.
+// video fields are left out when info configures no video (see HasVideo),
+// the audio fields when it has no AudioSpecificConfig, and encoder when it
+// is empty.
 func AppendMetadata(dst []byte, info encode.StreamInfo, withSetDataFrame bool) ([]byte, error) {
 	v, a := info.Video, info.Audio
 	meta := make(amf0.ECMAArray, 0, 11)
-	if len(v.SPS) > 0 {
+	if HasVideo(v) {
 		meta = append(meta,
 			amf0.Property{Key: "width", Value: float64(v.Width)},
 			amf0.Property{Key: "height", Value: float64(v.Height)},
 			amf0.Property{Key: "framerate", Value: float64(v.FPS)},
-			amf0.Property{Key: "videocodecid", Value: float64(videoCodecIDAVC)},
+			amf0.Property{Key: "videocodecid", Value: float64(VideoCodecID(v.Codec))},
 			amf0.Property{Key: "videodatarate", Value: float64(v.BitrateKbps)},
 		)
 	}

@@ -9,7 +9,9 @@ import (
 	"testing"
 	"testing/iotest"
 
+	"studio/encode"
 	"studio/publish/amf0"
+	"studio/publish/flv/flvtest"
 )
 
 func TestReaderTiny(t *testing.T) {
@@ -183,6 +185,14 @@ func FuzzReader(f *testing.F) {
 	f.Add(fromHex(f, "464c5601050000000900000000"))
 	f.Add(fromHex(f, "464c560105 0000000b aaaa 00000000 08 000002 000001 00 000000 af01 0000000d"))
 	f.Add(fromHex(f, "464c5601050000000900000000 09 ffffff ffffff ff 000000 17"))
+	for _, c := range []encode.VideoCodec{encode.HEVC, encode.AV1} {
+		// Enhanced RTMP video tags, from a real clip.
+		clip := flvtest.MustLoad(c)
+		var buf bytes.Buffer
+		w := NewWriter(&buf)
+		writeStream(f, w, encode.StreamInfo{Video: clip.Config}, []*encode.Packet{clip.Packets[0].Packet(), clip.Packets[1].Packet()})
+		f.Add(buf.Bytes())
+	}
 	f.Fuzz(func(t *testing.T, in []byte) {
 		r := NewReader(bytes.NewReader(in))
 		r.MaxTagSize = 1 << 20

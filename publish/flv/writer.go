@@ -19,7 +19,10 @@ import (
 //
 // WriteHeader writes the file header (with the audio and video flags of the
 // kinds that info configures), onMetaData (without @setDataFrame) and the
-// AVC and AAC sequence headers, all at timestamp 0. WritePacket writes one
+// video and AAC sequence headers, all at timestamp 0. H.264 video is
+// written in the legacy form; HEVC and AV1 in the Enhanced RTMP form (see
+// AppendVideoSequenceStart and AppendVideoPacketHeader), which FFmpeg 5.1
+// does not read but Enhanced RTMP aware tools do. WritePacket writes one
 // tag per packet, timestamped in milliseconds from the packet's DTS, rebased
 // so that the first packet written, of either kind, is at 0 (earlier packets
 // are clamped to 0). The video composition time is PTS − DTS. Packets are
@@ -39,12 +42,13 @@ type Writer struct {
 	closed     bool
 	closeErr   error
 	hasVideo   bool
+	codec      encode.VideoCodec
 	hasAudio   bool
 	haveBase   bool
 	base       time.Duration // DTS of the first packet
 	lastTS     uint32        // largest timestamp written, ms
 	written    int64         // bytes handed to w without error
-	scratch    [TagHeaderSize + AVCPacketHeaderSize]byte
+	scratch    [TagHeaderSize + MaxVideoPacketHeaderSize]byte
 	tagSizeBE  [4]byte
 	fileClosed atomic.Bool // by Abort or Close
 	path       string      // the file's, for a Writer from Create
@@ -87,7 +91,7 @@ func (w *Writer) write(b []byte) error {
 }
 
 // WriteHeader writes the file header, onMetaData and the sequence headers of
-// the kinds that info configures: video when info.Video.SPS is set, audio
+// the kinds that info configures: video when HasVideo(info.Video), audio
 // when info.Audio.ASC is set. At least one must be. It may be called once.
 func (w *Writer) WriteHeader(info encode.StreamInfo) error {
 	switch {
@@ -98,7 +102,7 @@ func (w *Writer) WriteHeader(info encode.StreamInfo) error {
 	case w.header:
 		return errors.New("flv: WriteHeader called twice")
 	}
-	hasVideo, hasAudio := len(info.Video.SPS) > 0, len(info.Audio.ASC) > 0
+	hasVideo, hasAudio := HasVideo(info.Video), len(info.Audio.ASC) > 0
 	if !hasVideo && !hasAudio {
 		return fmt.Errorf("%w: neither video nor audio configured", ErrBadConfig)
 	}
@@ -108,7 +112,7 @@ func (w *Writer) WriteHeader(info encode.StreamInfo) error {
 	var err error
 	if hasVideo {
 		flags |= FlagVideo
-		if videoSeq, err = AppendAVCSequenceHeader(nil, info.Video); err != nil {
+		if videoSeq, err = AppendVideoSequenceStart(nil, info.Video); err != nil {
 			return err
 		}
 	}
@@ -134,7 +138,7 @@ func (w *Writer) WriteHeader(info encode.StreamInfo) error {
 	if err := w.write(b); err != nil {
 		return err
 	}
-	w.header, w.hasVideo, w.hasAudio = true, hasVideo, hasAudio
+	w.header, w.hasVideo, w.hasAudio, w.codec = true, hasVideo, hasAudio, info.Video.Codec
 	w.tagEnd()
 	return nil
 }
@@ -159,23 +163,27 @@ func (w *Writer) WritePacket(p *encode.Packet) error {
 		return errors.New("flv: nil packet")
 	}
 
+	// The media header goes after room for the tag header, whose size
+	// field depends on it.
 	var typ TagType
-	var hdrLen int
+	var media []byte
 	switch p.Kind {
 	case encode.Video:
 		if !w.hasVideo {
 			return errors.New("flv: video packet in a stream without video")
 		}
-		typ, hdrLen = TagVideo, AVCPacketHeaderSize
+		typ = TagVideo
+		media = AppendVideoPacketHeader(w.scratch[TagHeaderSize:TagHeaderSize], w.codec, p.Keyframe, p.PTS-p.DTS)
 	case encode.Audio:
 		if !w.hasAudio {
 			return errors.New("flv: audio packet in a stream without audio")
 		}
-		typ, hdrLen = TagAudio, AACPacketHeaderSize
+		typ = TagAudio
+		media = AppendAACPacketHeader(w.scratch[TagHeaderSize:TagHeaderSize])
 	default:
 		return fmt.Errorf("flv: packet of unknown kind %d", p.Kind)
 	}
-	size := hdrLen + len(p.Data)
+	size := len(media) + len(p.Data)
 	if size > MaxTagBodySize {
 		return fmt.Errorf("%w: %s packet of %d bytes", ErrTooLarge, p.Kind, len(p.Data))
 	}
@@ -188,12 +196,8 @@ func (w *Writer) WritePacket(p *encode.Packet) error {
 		ts = uint32(d.Milliseconds())
 	}
 
-	h := AppendTagHeader(w.scratch[:0], typ, size, ts)
-	if typ == TagVideo {
-		h = AppendAVCPacketHeader(h, p.Keyframe, p.PTS-p.DTS)
-	} else {
-		h = AppendAACPacketHeader(h)
-	}
+	AppendTagHeader(w.scratch[:0], typ, size, ts)
+	h := w.scratch[:TagHeaderSize+len(media)]
 	if err := w.write(h); err != nil {
 		return err
 	}

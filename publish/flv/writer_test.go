@@ -15,6 +15,7 @@ import (
 
 	"studio/encode"
 	"studio/publish/amf0"
+	"studio/publish/flv/flvtest"
 )
 
 // writeStream writes a whole stream to w and closes it.
@@ -409,10 +410,19 @@ func TestCreateDiskFull(t *testing.T) {
 	}
 }
 
-// WritePacket does not allocate once the header is written.
+// WritePacket does not allocate once the header is written, for H.264 as
+// for HEVC (whose header is the longest).
 func TestWriterWritePacketAllocs(t *testing.T) {
+	hevc := metaInfo
+	hevc.Video = flvtest.MustLoad(encode.HEVC).Config
+	for _, info := range []encode.StreamInfo{metaInfo, hevc} {
+		writerAllocs(t, info)
+	}
+}
+
+func writerAllocs(t *testing.T, info encode.StreamInfo) {
 	w := NewWriter(io.Discard)
-	if err := w.WriteHeader(metaInfo); err != nil {
+	if err := w.WriteHeader(info); err != nil {
 		t.Fatal(err)
 	}
 	video := encode.NewPacket(encode.Video, 0, 0, true, make([]byte, 1000), nil)
@@ -429,6 +439,6 @@ func TestWriterWritePacketAllocs(t *testing.T) {
 		}
 	})
 	if allocs != 0 {
-		t.Fatalf("%v allocations per two packets", allocs)
+		t.Fatalf("%s: %v allocations per two packets", info.Video.Codec, allocs)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"studio/encode"
 	"studio/publish/rtmp/chunk"
 	"studio/publish/rtmp/wire"
 )
@@ -54,10 +55,16 @@ type Stream struct {
 	scratch    []byte    // command and control bodies
 	media      [16]byte  // FLV audio/video tag headers
 	headerSent bool
+	codec      encode.VideoCodec // of the stream, from WriteHeader
 
-	streamID      uint32 // set during setup, then read-only
-	nextTxn       float64
-	readerStarted bool
+	streamID uint32 // set during setup, then read-only
+	// The video FourCCs that the server's connect answer declares, if it
+	// declares any; set during setup, then read-only.
+	serverCodecs   []string
+	serverDeclares bool
+	serverVersion  string // the fmsVer of the connect answer
+	nextTxn        float64
+	readerStarted  bool
 
 	mu         sync.Mutex
 	pending    map[float64]*call // transactions awaiting _result/_error

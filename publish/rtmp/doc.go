@@ -9,9 +9,20 @@
 // first two are only logged); publish(key, "live") on the new stream; and
 // it returns when the server answers NetStream.Publish.Start.
 //
-// Then WriteHeader sends @setDataFrame onMetaData and the AVC and AAC
+// Then WriteHeader sends @setDataFrame onMetaData and the video and AAC
 // sequence headers, and WritePacket sends each packet as one message (one
 // write system call, no allocation) with timestamp = DTS in milliseconds.
+// H.264 goes in the legacy FLV form; HEVC and AV1 in the Enhanced RTMP v2
+// form (extended video header with the FourCC, see package flv).
+//
+// Enhanced RTMP: connect declares fourCcList (Options.VideoCodec and avc1)
+// and, with Options.OnReconnectRequest, capsEx. A server whose connect
+// answer declares its video codecs (fourCcList or videoFourCcInfoMap)
+// without ours fails Publish (or WriteHeader) with wire.ErrCodecRefused;
+// one that declares none (nginx-rtmp, which drops HEVC and AV1 video) gets
+// the stream and a logged warning. The server's
+// NetConnection.Connect.ReconnectRequest reaches
+// Options.OnReconnectRequest.
 // A reader goroutine answers pings, acknowledges the server's window, honours
 // its chunk size and reports every status event through Options.OnStatus.
 // Close sends FCUnpublish and deleteStream and closes the connection.

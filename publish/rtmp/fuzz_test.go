@@ -5,9 +5,12 @@ import (
 	"errors"
 	"io"
 	"net"
+	"slices"
 	"testing"
 	"time"
 
+	"studio/encode"
+	"studio/publish/amf0"
 	"studio/publish/rtmp/chunk"
 	"studio/publish/rtmp/wire"
 )
@@ -79,6 +82,19 @@ func FuzzIncoming(f *testing.F) {
 	f.Add(seed.Bytes())
 	f.Add(nginxBadName)
 
+	// Enhanced RTMP: a connect answer that declares codecs, and a
+	// reconnect request.
+	seed.Reset()
+	body, _ = AppendCommand(nil, "_result", 2,
+		amf0.Object{{Key: "fmsVer", Value: "FMS/3,0,1,123"}, {Key: "fourCcList", Value: amf0.StrictArray{"av01", "hvc1", "avc1"}},
+			{Key: "videoFourCcInfoMap", Value: amf0.ECMAArray{{Key: "hvc1", Value: 7.0}, {Key: "*", Value: 4.0}}}},
+		statusObj("status", "NetConnection.Connect.Success", "ok"))
+	_ = w.WriteMessage(chunk.Header{CSID: 3, Type: chunk.TypeCommandAMF0}, body)
+	body, _ = AppendCommand(nil, "onStatus", 0, nil, append(statusObj("status", CodeReconnectRequest, "bye key?k=secret"),
+		amf0.Property{Key: "tcUrl", Value: "rtmp://other/live"}))
+	_ = w.WriteMessage(chunk.Header{CSID: 3, Type: chunk.TypeCommandAMF0}, body)
+	f.Add(seed.Bytes())
+
 	u, err := ParseURL("rtmp://127.0.0.1/live/key?k=secret")
 	if err != nil {
 		f.Fatal(err)
@@ -95,7 +111,10 @@ func FuzzIncoming(f *testing.F) {
 			cw:      chunk.NewWriter(&sent),
 			cr:      chunk.NewReader(bytes.NewReader(raw)),
 		}
-		s.opts = Options{OnStatus: func(st wire.Status) { statuses = append(statuses, st) }}.withDefaults()
+		s.opts = Options{
+			OnStatus:           func(st wire.Status) { statuses = append(statuses, st) },
+			OnReconnectRequest: func(string) {},
+		}.withDefaults()
 		s.log = s.opts.Logger
 		s.cr.MaxMessageLength = maxIncomingMessage
 		s.published = true
@@ -128,3 +147,40 @@ func FuzzIncoming(f *testing.F) {
 type countWriter struct{ n uint64 }
 
 func (w *countWriter) Write(p []byte) (int, error) { w.n += uint64(len(p)); return len(p), nil }
+
+// FuzzServerFourCCs reads the codecs that hostile connect answers declare:
+// no panic, and a declared list always lets "*" and its own entries
+// through.
+func FuzzServerFourCCs(f *testing.F) {
+	for _, obj := range []amf0.Object{
+		{{Key: "fourCcList", Value: amf0.StrictArray{"av01", "hvc1", "avc1"}}},
+		{{Key: "videoFourCcInfoMap", Value: amf0.Object{{Key: "hvc1", Value: 7.0}}}},
+		{{Key: "fourCcList", Value: amf0.StrictArray{1.0, amf0.Null{}, "*"}}},
+	} {
+		body, _ := AppendCommand(nil, "_result", 1, obj, statusObj("status", "NetConnection.Connect.Success", ""))
+		f.Add(body)
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		cmd, err := ParseCommand(raw)
+		if err != nil {
+			return
+		}
+		list, declared := serverFourCCs(cmd)
+		if !declared && len(list) > 0 {
+			t.Fatalf("undeclared list %q", list)
+		}
+		s := &Stream{serverCodecs: list, serverDeclares: declared}
+		for _, c := range []encode.VideoCodec{encode.HEVC, encode.AV1} {
+			err := s.checkCodec(c)
+			if (err != nil) != (declared && !slices.Contains(list, c.FourCC()) && !slices.Contains(list, "*")) {
+				t.Fatalf("%s with %q (declared %v): %v", c, list, declared, err)
+			}
+			if err != nil && !errors.Is(err, wire.ErrCodecRefused) {
+				t.Fatalf("%v does not wrap ErrCodecRefused", err)
+			}
+		}
+		if s.checkCodec(encode.H264) != nil {
+			t.Fatal("H.264 refused")
+		}
+	})
+}

@@ -198,6 +198,7 @@ type serverOpts struct {
 	chunkSize     uint32      // server's chunk size (0: leave 128)
 	connectError  bool        // answer connect with _error
 	connectStatus amf0.Object // answer connect with this onStatus instead of _result
+	connectProps  amf0.Object // more properties for the connect _result's properties object
 	publishError  amf0.Object // answer publish with _error carrying this status
 	releaseError  bool        // answer releaseStream with _error
 	publishStatus amf0.Object // onStatus answer to publish (nil: NetStream.Publish.Start)
@@ -244,7 +245,8 @@ func standardServer(o serverOpts) func(*serverConn) {
 					return
 				}
 				sc.sendCommand(0, "_result", cmd.TxnID,
-					amf0.Object{{Key: "fmsVer", Value: "FMS/3,0,1,123"}, {Key: "capabilities", Value: 31.0}},
+					// A version other than nginx-rtmp's and FFmpeg's, which are refused HEVC and AV1.
+					append(amf0.Object{{Key: "fmsVer", Value: "FMS/5,0,15,5004"}, {Key: "capabilities", Value: 31.0}}, o.connectProps...),
 					amf0.Object{{Key: "level", Value: "status"}, {Key: "code", Value: "NetConnection.Connect.Success"},
 						{Key: "description", Value: "Connection succeeded. " + string(bytes.Repeat([]byte("x"), 200))},
 						{Key: "objectEncoding", Value: 0.0}})

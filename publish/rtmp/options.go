@@ -7,6 +7,7 @@ import (
 	"net"
 	"time"
 
+	"studio/encode"
 	"studio/publish/rtmp/wire"
 )
 
@@ -33,6 +34,20 @@ type Options struct {
 	// redacted from descriptions. It runs on the connection's reader
 	// goroutine: it must return quickly. It may call Stream.Close.
 	OnStatus func(wire.Status)
+	// VideoCodec is the codec that will be published. connect declares it
+	// (Enhanced RTMP fourCcList, with avc1), and if the server's answer
+	// declares the codecs it takes without this one, Publish fails with
+	// an error wrapping wire.ErrCodecRefused before publishing. WriteHeader
+	// checks the codec of its StreamInfo the same way. Default H.264.
+	VideoCodec encode.VideoCodec
+	// OnReconnectRequest, if set, is called when the server asks the client
+	// to reconnect (Enhanced RTMP NetConnection.Connect.ReconnectRequest),
+	// with the tcUrl to reconnect to ("" for the same one); connect then
+	// declares the capability (capsEx). The Stream goes on as before: the
+	// caller decides when to switch. It runs on the reader goroutine, as
+	// OnStatus does, and must return quickly. The event also reaches
+	// OnStatus.
+	OnReconnectRequest func(tcURL string)
 	// Logger receives diagnostics (nil: none). Nothing logged contains the
 	// stream key.
 	Logger *slog.Logger

@@ -12,7 +12,7 @@ import (
 	"net"
 	"time"
 
-	"studio/publish/amf0"
+	"studio/encode"
 	"studio/publish/rtmp/chunk"
 	"studio/publish/rtmp/handshake"
 	"studio/publish/rtmp/wire"
@@ -112,12 +112,7 @@ func (s *Stream) connect(ctx context.Context) error {
 		return stepErr("connect", err)
 	}
 	connectCall := s.expect("connect", true)
-	err = s.sendCommand(csidCommand, 0, "connect", connectCall, amf0.Object{
-		{Key: "app", Value: s.url.App},
-		{Key: "type", Value: "nonprivate"},
-		{Key: "flashVer", Value: s.opts.FlashVer},
-		{Key: "tcUrl", Value: s.url.TCURL()},
-	})
+	err = s.sendCommand(csidCommand, 0, "connect", connectCall, s.connectObject())
 	if err != nil {
 		return stepErr("connect", err)
 	}
@@ -130,6 +125,16 @@ func (s *Stream) connect(ctx context.Context) error {
 	}
 	if err := s.checkResult("connect", res); err != nil {
 		return err
+	}
+	s.serverCodecs, s.serverDeclares = serverFourCCs(res)
+	s.serverVersion = serverVersion(res)
+	if err := s.checkCodec(s.opts.VideoCodec); err != nil {
+		return fmt.Errorf("connect: %w", err)
+	}
+	if s.opts.VideoCodec != encode.H264 && !s.serverDeclares {
+		// nginx-rtmp, for one, takes the stream and drops its video.
+		s.log.Warn("rtmp: the server does not say that it takes Enhanced RTMP video; if viewers get no picture, use H.264",
+			"codec", codecName(s.opts.VideoCodec))
 	}
 
 	// Ask the server to acknowledge what it receives: that is how a dead

@@ -17,6 +17,9 @@ func (s *Stream) handleStatus(cmd Command) error {
 		return nil
 	}
 	s.emit(st)
+	if st.Code == CodeReconnectRequest {
+		s.handleReconnectRequest(cmd)
+	}
 	s.mu.Lock()
 	wait, published := s.statusWait, s.published
 	if st.Code == "NetStream.Publish.Start" {

@@ -86,13 +86,23 @@ func (s *Stream) writeControl(typ uint8, body []byte) error {
 	return s.writeLocked(chunk.Header{CSID: csidControl, Type: typ}, body)
 }
 
-// WriteHeader sends @setDataFrame onMetaData, then the AVC and AAC sequence
-// headers (those whose configuration is present), all at timestamp 0.
+// WriteHeader sends @setDataFrame onMetaData, then the video and AAC
+// sequence headers (those whose configuration is present), all at
+// timestamp 0. H.264 goes in the legacy form, HEVC and AV1 in the Enhanced
+// RTMP form (see flv.AppendVideoSequenceStart). If the server declared the
+// video codecs it takes without info's, WriteHeader sends nothing and
+// fails with an error wrapping wire.ErrCodecRefused (the Stream stays
+// usable).
 func (s *Stream) WriteHeader(info encode.StreamInfo) error {
 	s.lockWrite()
 	defer s.unlockWrite()
 	if err := s.Err(); err != nil {
 		return err
+	}
+	if flv.HasVideo(info.Video) {
+		if err := s.checkCodec(info.Video.Codec); err != nil {
+			return fmt.Errorf("rtmp: %w", err)
+		}
 	}
 	body, err := flv.AppendMetadata(s.scratch[:0], info, true)
 	if err != nil {
@@ -102,10 +112,10 @@ func (s *Stream) WriteHeader(info encode.StreamInfo) error {
 	if err := s.writeLocked(chunk.Header{CSID: csidStream, Type: chunk.TypeDataAMF0, StreamID: s.streamID}, body); err != nil {
 		return err
 	}
-	if len(info.Video.SPS) > 0 {
-		body, err := flv.AppendAVCSequenceHeader(s.scratch[:0], info.Video)
+	if flv.HasVideo(info.Video) {
+		body, err := flv.AppendVideoSequenceStart(s.scratch[:0], info.Video)
 		if err != nil {
-			return fmt.Errorf("rtmp: AVC sequence header: %w", err)
+			return fmt.Errorf("rtmp: %s sequence header: %w", codecName(info.Video.Codec), err)
 		}
 		s.scratch = body
 		if err := s.writeLocked(chunk.Header{CSID: csidVideo, Type: chunk.TypeVideo, StreamID: s.streamID}, body); err != nil {
@@ -122,7 +132,7 @@ func (s *Stream) WriteHeader(info encode.StreamInfo) error {
 			return err
 		}
 	}
-	s.headerSent = true
+	s.headerSent, s.codec = true, info.Video.Codec
 	return nil
 }
 
@@ -148,7 +158,7 @@ func (s *Stream) WritePacket(p *encode.Packet) error {
 	switch p.Kind {
 	case encode.Video:
 		h.CSID, h.Type = csidVideo, chunk.TypeVideo
-		tag = flv.AppendAVCPacketHeader(s.media[:0], p.Keyframe, p.PTS-p.DTS)
+		tag = flv.AppendVideoPacketHeader(s.media[:0], s.codec, p.Keyframe, p.PTS-p.DTS)
 	case encode.Audio:
 		h.CSID, h.Type = csidAudio, chunk.TypeAudio
 		tag = flv.AppendAACPacketHeader(s.media[:0])

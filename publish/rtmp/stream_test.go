@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"studio/encode"
+	"studio/publish/flv/flvtest"
 	"studio/publish/rtmp/wire"
 )
 
@@ -103,6 +104,14 @@ func TestWriteTimeout(t *testing.T) {
 }
 
 func TestWritePacketAllocs(t *testing.T) {
+	hevc := testInfo
+	hevc.Video = flvtest.MustLoad(encode.HEVC).Config
+	for _, info := range []encode.StreamInfo{testInfo, hevc} {
+		writePacketAllocs(t, info)
+	}
+}
+
+func writePacketAllocs(t *testing.T, info encode.StreamInfo) {
 	srv := newMockServer(t, standardServer(serverOpts{afterPublish: func(sc *serverConn) {
 		_, _ = io.Copy(io.Discard, sc.br)
 	}}))
@@ -111,14 +120,14 @@ func TestWritePacketAllocs(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close(context.Background())
-	if err := s.WriteHeader(testInfo); err != nil {
+	if err := s.WriteHeader(info); err != nil {
 		t.Fatal(err)
 	}
 	v := encode.NewPacket(encode.Video, 0, 0, true, make([]byte, 64<<10), nil)
 	a := encode.NewPacket(encode.Audio, 0, 0, true, make([]byte, 400), nil)
 	allocs := testing.AllocsPerRun(200, func() {
 		v.DTS += 33 * time.Millisecond
-		v.PTS = v.DTS
+		v.PTS = v.DTS + v.DTS%(66*time.Millisecond) // CodedFrames and CodedFramesX
 		a.DTS += 21 * time.Millisecond
 		if err := s.WritePacket(v); err != nil {
 			t.Fatal(err)
@@ -128,7 +137,7 @@ func TestWritePacketAllocs(t *testing.T) {
 		}
 	})
 	if allocs != 0 {
-		t.Errorf("%v allocations per WritePacket pair", allocs)
+		t.Errorf("%s: %v allocations per WritePacket pair", info.Video.Codec, allocs)
 	}
 }
 

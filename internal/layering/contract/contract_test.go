@@ -42,6 +42,7 @@ func TestSentinelsAreTheWireValues(t *testing.T) {
 		{"ErrRejected", publish.ErrRejected, wire.ErrRejected},
 		{"ErrProtocol", publish.ErrProtocol, wire.ErrProtocol},
 		{"ErrClosed", publish.ErrClosed, wire.ErrClosed},
+		{"ErrCodecRefused", publish.ErrCodecRefused, wire.ErrCodecRefused},
 	} {
 		if c.pub != c.wired {
 			t.Errorf("publish.%s is not wire.%s", c.name, c.name)

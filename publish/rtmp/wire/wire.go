@@ -33,6 +33,11 @@ var (
 	ErrProtocol = errors.New("protocol error")
 	// ErrClosed means the publisher was already closed.
 	ErrClosed = errors.New("publisher closed")
+	// ErrCodecRefused means the server declared (Enhanced RTMP fourCcList
+	// or videoFourCcInfoMap) the video codecs it takes, and the one being
+	// published is not among them. The error that wraps it names the
+	// codec; publishing in H.264 works with every server.
+	ErrCodecRefused = errors.New("the server does not take this video codec; use H.264")
 )
 
 // Level is the level of a NetConnection or NetStream status event.
