@@ -62,10 +62,8 @@ func TestPacketsKeyframesPTS(t *testing.T) {
 	const n = 75
 	for i := range n {
 		p := readPacket(t, e)
-		rec.mu.Lock()
-		read, live := len(rec.pts), rec.live
-		want := rec.pts[i]
-		rec.mu.Unlock()
+		pts, live := rec.PTS(), rec.Live()
+		read, want := len(pts), pts[i]
 		if read != i+2 || live != 0 {
 			t.Fatalf("packet %d: %d frames read (want %d), %d not released", i, read, i+2, live)
 		}

@@ -3,7 +3,6 @@ package av1
 import (
 	"context"
 	"image"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,44 +11,19 @@ import (
 	"studio/capture"
 	"studio/capture/synth"
 	"studio/encode"
+	"studio/encode/encodetest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 var _ encode.VideoEncoder = (*Encoder)(nil)
 
-// recorder wraps a source and remembers the PTS of every frame it hands out.
-type recorder struct {
-	capture.VideoSource
-	mu   sync.Mutex
-	pts  []time.Duration
-	live int // frames handed out and not yet released
-}
-
-func (r *recorder) Read(ctx context.Context) (*capture.VideoFrame, error) {
-	f, err := r.VideoSource.Read(ctx)
-	if err != nil {
-		return nil, err
-	}
-	r.mu.Lock()
-	r.pts = append(r.pts, f.PTS)
-	r.live++
-	r.mu.Unlock()
-	return capture.NewVideoFrame(f.Image, f.PTS, f.Seq, func() {
-		r.mu.Lock()
-		r.live--
-		r.mu.Unlock()
-		f.Release()
-	}), nil
-}
+// recorder notes the frames an encoder reads.
+type recorder = encodetest.Recorder
 
 func newPattern(t testing.TB, w, h, fps int, opts ...synth.Option) *synth.Pattern {
 	t.Helper()
-	p, err := synth.NewPattern(capture.NewClock(), capture.VideoProps{Width: w, Height: h, FPS: fps}, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return encodetest.NewPattern(t, w, h, fps, opts...)
 }
 
 func newEncoder(t testing.TB, src capture.VideoSource, cfg Config) *Encoder {
@@ -65,11 +39,7 @@ func newEncoder(t testing.TB, src capture.VideoSource, cfg Config) *Encoder {
 
 func readPacket(t testing.TB, e *Encoder) *encode.Packet {
 	t.Helper()
-	p, err := e.ReadPacket(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return encodetest.ReadPacket(t, e)
 }
 
 // obuTypes returns the types of the OBUs in data, failing the test unless

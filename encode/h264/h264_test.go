@@ -32,38 +32,12 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 var _ encode.VideoEncoder = (*Encoder)(nil)
 
-// recorder wraps a source and remembers the PTS of every frame it hands out.
-type recorder struct {
-	capture.VideoSource
-	mu   sync.Mutex
-	pts  []time.Duration
-	live int // frames handed out and not yet released
-}
-
-func (r *recorder) Read(ctx context.Context) (*capture.VideoFrame, error) {
-	f, err := r.VideoSource.Read(ctx)
-	if err != nil {
-		return nil, err
-	}
-	r.mu.Lock()
-	r.pts = append(r.pts, f.PTS)
-	r.live++
-	r.mu.Unlock()
-	return capture.NewVideoFrame(f.Image, f.PTS, f.Seq, func() {
-		r.mu.Lock()
-		r.live--
-		r.mu.Unlock()
-		f.Release()
-	}), nil
-}
+// recorder notes the frames an encoder reads.
+type recorder = encodetest.Recorder
 
 func newPattern(t testing.TB, w, h, fps int, opts ...synth.Option) *synth.Pattern {
 	t.Helper()
-	p, err := synth.NewPattern(capture.NewClock(), capture.VideoProps{Width: w, Height: h, FPS: fps}, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return encodetest.NewPattern(t, w, h, fps, opts...)
 }
 
 func newEncoder(t testing.TB, src capture.VideoSource, cfg Config) *Encoder {
@@ -79,11 +53,7 @@ func newEncoder(t testing.TB, src capture.VideoSource, cfg Config) *Encoder {
 
 func readPacket(t testing.TB, e *Encoder) *encode.Packet {
 	t.Helper()
-	p, err := e.ReadPacket(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return encodetest.ReadPacket(t, e)
 }
 
 // parseAVCC splits an AVCC payload, failing the test if it is malformed.
@@ -112,8 +82,8 @@ func TestFirstPacketAndConfig(t *testing.T) {
 	if !p.Keyframe || p.Kind != encode.Video {
 		t.Fatalf("first packet: kind %v keyframe %v", p.Kind, p.Keyframe)
 	}
-	if p.PTS != rec.pts[0] || p.DTS != p.PTS {
-		t.Errorf("first packet PTS %v DTS %v, frame PTS %v", p.PTS, p.DTS, rec.pts[0])
+	if p.PTS != rec.PTS()[0] || p.DTS != p.PTS {
+		t.Errorf("first packet PTS %v DTS %v, frame PTS %v", p.PTS, p.DTS, rec.PTS()[0])
 	}
 	cfg := e.Config()
 	if cfg.Width != 640 || cfg.Height != 360 || cfg.FPS != 30 || cfg.BitrateKbps != 800 || cfg.Encoder != EncoderName {
@@ -144,10 +114,8 @@ func TestFirstPacketAndConfig(t *testing.T) {
 	if !hasIDR {
 		t.Error("first packet has no IDR slice")
 	}
-	rec.mu.Lock()
-	defer rec.mu.Unlock()
-	if rec.live != 0 {
-		t.Errorf("%d frames not released after encoding", rec.live)
+	if n := rec.Live(); n != 0 {
+		t.Errorf("%d frames not released after encoding", n)
 	}
 }
 
@@ -159,8 +127,8 @@ func TestKeyframesPTSAndAVCC(t *testing.T) {
 		if want := n%30 == 0; p.Keyframe != want {
 			t.Errorf("packet %d: keyframe %v, want %v", n, p.Keyframe, want)
 		}
-		if p.PTS != rec.pts[n] || p.DTS != p.PTS {
-			t.Errorf("packet %d: PTS %v DTS %v, frame PTS %v", n, p.PTS, p.DTS, rec.pts[n])
+		if p.PTS != rec.PTS()[n] || p.DTS != p.PTS {
+			t.Errorf("packet %d: PTS %v DTS %v, frame PTS %v", n, p.PTS, p.DTS, rec.PTS()[n])
 		}
 		for _, nalu := range parseAVCC(t, p.Data) {
 			typ := naluType(nalu)
