@@ -130,12 +130,11 @@ func classify(err error) (Cause, string) {
 	if err == nil {
 		return Network, "was lost"
 	}
-	msg := err.Error()
 	var se *wire.StatusError
 	switch {
 	case errors.As(err, &se):
 		return Server, "answered " + se.Status.Code
-	case strings.Contains(msg, "stopped acknowledging"):
+	case errors.Is(err, wire.ErrNotAcknowledged):
 		return Server, "stopped acknowledging what was sent"
 	case errors.Is(err, wire.ErrRejected):
 		return Server, "refused the stream"

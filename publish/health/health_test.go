@@ -182,7 +182,7 @@ func TestServer(t *testing.T) {
 	}{
 		{"kicked, reconnecting", Reconnecting, kicked, Report{Status: Bad, Cause: Server}, "closed the connection"},
 		{"refused", Failed, &wire.StatusError{Op: "publish", Status: wire.Status{Code: "NetStream.Publish.BadName"}}, Report{Status: Bad, Cause: Server}, "NetStream.Publish.BadName"},
-		{"no acknowledgements", Reconnecting, fmt.Errorf("%w: the server stopped acknowledging: 5 bytes", wire.ErrTimeout), Report{Status: Bad, Cause: Server}, "stopped acknowledging"},
+		{"no acknowledgements", Reconnecting, fmt.Errorf("%w: %w: 5 bytes", wire.ErrTimeout, wire.ErrNotAcknowledged), Report{Status: Bad, Cause: Server}, "stopped acknowledging"},
 		{"timed out", Reconnecting, fmt.Errorf("write: %w", wire.ErrTimeout), Report{Status: Bad, Cause: Network}, "timed out"},
 	} {
 		s := clean(4)

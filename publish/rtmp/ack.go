@@ -89,8 +89,8 @@ func (s *Stream) checkAcks(now time.Time) error {
 		s.overSince = now
 	case now.Sub(s.overSince) > s.opts.AckTimeout:
 		since := now.Sub(time.Unix(0, s.ackAtNano.Load())).Round(time.Millisecond)
-		return fmt.Errorf("%w: the server stopped acknowledging: %d bytes sent since its last acknowledgement %s ago (window %d bytes)",
-			wire.ErrTimeout, unacked, since, window)
+		return fmt.Errorf("%w: %w: %d bytes sent since its last acknowledgement %s ago (window %d bytes)",
+			wire.ErrTimeout, wire.ErrNotAcknowledged, unacked, since, window)
 	}
 	return nil
 }

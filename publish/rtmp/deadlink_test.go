@@ -101,7 +101,7 @@ func TestServerStopsAcknowledging(t *testing.T) {
 	giveUp := make(chan struct{})
 	defer time.AfterFunc(10*time.Second, func() { close(giveUp) }).Stop()
 	err = pump(t, s, giveUp)
-	if !errors.Is(err, wire.ErrTimeout) || !strings.Contains(err.Error(), "stopped acknowledging") {
+	if !errors.Is(err, wire.ErrTimeout) || !errors.Is(err, wire.ErrNotAcknowledged) || !strings.Contains(err.Error(), "stopped acknowledging") {
 		t.Fatalf("err = %v, want ErrTimeout: stopped acknowledging", err)
 	}
 	// 2 windows at 2 MB/s, then AckTimeout.

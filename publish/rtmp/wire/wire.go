@@ -38,6 +38,10 @@ var (
 	// published is not among them. The error that wraps it names the
 	// codec; publishing in H.264 works with every server.
 	ErrCodecRefused = errors.New("the server does not take this video codec; use H.264")
+	// ErrNotAcknowledged means the server stopped acknowledging what was
+	// sent while the connection stayed up. The error that wraps it wraps
+	// ErrTimeout too.
+	ErrNotAcknowledged = errors.New("the server stopped acknowledging")
 )
 
 // Level is the level of a NetConnection or NetStream status event.
