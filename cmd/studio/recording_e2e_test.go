@@ -53,7 +53,8 @@ func TestRecordingDiskFull(t *testing.T) {
 	if len(recs) != 1 {
 		t.Fatalf("nginx recorded %v", recs)
 	}
-	testpeer.Check(t, testpeer.Probe(t, recs[0]), testpeer.Expect{Width: 1280, Height: 720, FPS: 30, Seconds: 15, SampleRate: 48000, Channels: 2})
+	testpeer.Check(t, testpeer.Probe(t, recs[0]), testpeer.Expect{Width: 1280, Height: 720, FPS: 30, Seconds: 15, SampleRate: 48000, Channels: 2,
+		Skipped: finalStats(t, r.stdout).FramesSkipped})
 	partial := testpeer.Probe(t, rec)
 	t.Logf("partial recording: %.2f s, %d video frames", partial.Duration, partial.VideoFrames)
 	if partial.VideoFrames < 30 {
