@@ -108,6 +108,15 @@ func Publish(ctx context.Context, rawURL string, opts Options) (*Stream, error) 
 	if err != nil {
 		return nil, err
 	}
+	return PublishURL(ctx, u, opts)
+}
+
+// PublishURL is Publish to a parsed URL, for example one that
+// URL.WithTCURL moved where a server's reconnect request points.
+func PublishURL(ctx context.Context, u URL, opts Options) (*Stream, error) {
+	if u.Scheme == "" {
+		return nil, badURL("no URL")
+	}
 	opts = opts.withDefaults()
 	s := &Stream{
 		url:        u,
