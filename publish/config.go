@@ -14,12 +14,35 @@ import (
 // the server accepted the stream.
 type DialFunc func(ctx context.Context, onStatus func(Status)) (Publisher, error)
 
+// RedialFunc is a DialFunc that can also honour a server's reconnect
+// request (Enhanced RTMP NetConnection.Connect.ReconnectRequest). It
+// connects to tcURL: "" for the destination's own URL, otherwise a tcUrl
+// (scheme://host[:port]/app) that replaces the URL's scheme, host and
+// application and keeps its stream key. It reports every status event
+// through onStatus, and the server's request to reconnect through
+// onRequest, with the tcUrl the request names ("" for the same one);
+// onRequest runs on the connection's own goroutine and returns at once.
+// A connection made by a RedialFunc declares to the server that it
+// honours the request (capsEx).
+type RedialFunc func(ctx context.Context, tcURL string, onStatus func(Status), onRequest func(tcURL string)) (Publisher, error)
+
 // Destination is one place a session streams to.
 type Destination struct {
 	// Name tells the destination apart in events and stats. It must not
 	// hold secrets: use the URL with its stream key redacted.
 	Name string
 	Dial DialFunc
+	// Redial, when set, is used rather than Dial, and the destination
+	// honours the server's reconnect request: while the old connection
+	// streams on, it connects again (to the tcUrl the request names, or
+	// to the same URL), asks the encoder for a keyframe and switches to
+	// the new connection on it, then closes the old one. The new
+	// connection carries on the destination's timeline (as after a
+	// reconnect), so that viewers see no gap and no timestamp twice. If
+	// the new connection fails, the old one goes on, with a warning
+	// (DestinationStats.ReconnectRequestsFailed). Later reconnects go
+	// where the last switch went.
+	Redial RedialFunc
 	// StartKbps, when positive, is the video bitrate to start at on this
 	// destination: what its link is known to carry, for example from a
 	// link test just before. The stream's first keyframe is then made at

@@ -45,7 +45,7 @@ func (s *Session) Connect(dial DialFunc) error {
 // ErrStreamEnded. It returns at once; it returns ErrClosed once the session
 // is stopping and ErrTooManyDestinations when MaxDestinations stream.
 func (s *Session) AddDestination(d Destination) error {
-	if d.Dial == nil {
+	if d.Dial == nil && d.Redial == nil {
 		return fmt.Errorf("publish: destination %q has no DialFunc", d.Name)
 	}
 	if s.book.stopRequested() || s.outs.isClosed() {

@@ -15,15 +15,19 @@ import (
 // send queue, reconnects, adaptive bitrate controller and counters, on a
 // goroutine of its own. Nothing it does waits on another output.
 type destination struct {
-	s     *Session
-	name  string
-	dial  DialFunc
-	entry *destState
-	q     *queue
-	sent  mediaRate
-	link  atomic.Pointer[linkSource]
-	ctx   context.Context // ends when it must give up
-	stop  context.CancelFunc
+	s    *Session
+	name string
+	dial DialFunc
+	// redial, when set, replaces dial and honours the server's reconnect
+	// requests (see destination_switch.go).
+	redial RedialFunc
+	moves  mover
+	entry  *destState
+	q      *queue
+	sent   mediaRate
+	link   atomic.Pointer[linkSource]
+	ctx    context.Context // ends when it must give up
+	stop   context.CancelFunc
 	// joined is set for a destination added to a running session: it
 	// starts on a keyframe asked for at once, and its failure never ends
 	// the session.
@@ -65,7 +69,7 @@ type linkSource struct{ r LinkReporter }
 func (s *Session) newDestination(d Destination, joined bool) *destination {
 	ctx, cancel := context.WithCancel(s.network)
 	dst := &destination{
-		s: s, name: d.Name, dial: d.Dial, ctx: ctx, stop: cancel, joined: joined,
+		s: s, name: d.Name, dial: d.Dial, redial: d.Redial, ctx: ctx, stop: cancel, joined: joined,
 		retryNow: make(chan struct{}, 1), done: make(chan struct{}), startKbps: max(0, d.StartKbps),
 	}
 	dst.glass.init(s.cfg.CaptureZero)
@@ -79,6 +83,7 @@ func (s *Session) newDestination(d Destination, joined bool) *destination {
 		// Until the connection is up, keep recent audio only.
 		dst.q.startFresh()
 	}
+	dst.moves.init(d.Name)
 	dst.sent.init(s.cfg.Clock.Now())
 	dst.entry = s.book.add(d.Name)
 	return dst
@@ -141,6 +146,7 @@ func (d *destination) run() {
 // aborted, and the error that ended it otherwise.
 func (d *destination) runStream() error {
 	s := d.s
+	defer d.moves.retiring.Wait()
 	var (
 		lastErr    error
 		dialTook   time.Duration
@@ -161,6 +167,9 @@ func (d *destination) runStream() error {
 				}
 				return nil
 			}
+		}
+		if attempt > 0 {
+			d.adoptRequest()
 		}
 		begun := s.cfg.Clock.Now()
 		pub, err := d.connect(attempt, dialTook)
@@ -199,7 +208,7 @@ func (d *destination) runStream() error {
 				s.book.set(d.entry, StateLive, nil)
 			}
 			connected := s.cfg.Clock.Now()
-			err = d.send(pub)
+			pub, err = d.send(pub)
 			if s.cfg.Clock.Now().Sub(connected) >= s.cfg.Reconnect.StableAfter {
 				retries.reset()
 			}
@@ -235,7 +244,7 @@ func (d *destination) connect(attempt int, lastTook time.Duration) (Publisher, e
 	// Stop abandons a connection attempt at once.
 	stopDial := context.AfterFunc(s.stopCtx, cancel)
 	defer stopDial()
-	pub, err := d.dial(ctx, d.onStatus)
+	pub, err := d.dialTo(ctx, d.moves.tcURL)
 	if err != nil && ctx.Err() == context.DeadlineExceeded && !errors.Is(err, ErrTimeout) {
 		err = fmt.Errorf("%w: %w", ErrTimeout, err)
 	}
@@ -243,6 +252,11 @@ func (d *destination) connect(attempt int, lastTook time.Duration) (Publisher, e
 }
 
 func (d *destination) onStatus(st Status) {
+	if st.Code == CodeReconnectRequest && d.redial != nil {
+		// Told once, when it is honoured or fails (see destination_switch.go).
+		d.s.log.Info("server status", "destination", d.name, "code", st.Code, "description", st.Description)
+		return
+	}
 	d.s.log.Info("server status", "destination", d.name, "code", st.Code, "level", st.Level, "description", st.Description)
 	d.s.book.note(d.entry, Event{Status: &st})
 }
@@ -277,9 +291,12 @@ func (d *destination) waitRetry(b *backoff, lastErr error, failed int) (bool, er
 	return true, nil
 }
 
-// send sends queued packets until the queue ends (nil), the connection is
-// lost (its error) or the destination ends (errAborted).
-func (d *destination) send(pub Publisher) error {
+// sendOn sends queued packets on pub, first carry when it is set, until
+// the queue ends (nil), the connection is lost (its error), the
+// destination ends (errAborted), or a connection made at the server's
+// request takes over: then it returns that connection and the keyframe
+// it starts with (see destination_switch.go).
+func (d *destination) sendOn(pub Publisher, carry *encode.Packet, h **handover) (Publisher, *encode.Packet, error) {
 	ctx, cancel := context.WithCancel(d.ctx)
 	defer cancel()
 	lr, _ := pub.(LinkReporter)
@@ -306,22 +323,29 @@ func (d *destination) send(pub Publisher) error {
 		})
 	}
 	for {
-		p, ok := d.q.pop(ctx)
-		if !ok {
-			switch {
-			case d.ctx.Err() != nil:
-				return errAborted
-			case ctx.Err() != nil && watched:
-				if err := conn.Err(); err != nil {
-					return fmt.Errorf("connection lost: %w", err)
+		p := carry
+		carry = nil
+		if p == nil {
+			var ok bool
+			if p, ok = d.q.pop(ctx); !ok {
+				switch {
+				case d.ctx.Err() != nil:
+					return nil, nil, errAborted
+				case ctx.Err() != nil && watched:
+					if err := conn.Err(); err != nil {
+						return nil, nil, fmt.Errorf("connection lost: %w", err)
+					}
+					return nil, nil, errors.New("connection lost")
 				}
-				return errors.New("connection lost")
+				return nil, nil, nil
 			}
-			return nil
-		}
-		if !d.rebase(p) {
-			p.Release()
-			continue
+			if !d.rebase(p) {
+				p.Release()
+				continue
+			}
+			if next := d.handoverStep(h, p); next != nil {
+				return next, p, nil
+			}
 		}
 		d.glass.beginWrite(len(p.Data), lr)
 		err := pub.WritePacket(p)
@@ -329,7 +353,7 @@ func (d *destination) send(pub Publisher) error {
 		n, kind := len(p.Data), p.Kind
 		p.Release()
 		if err != nil {
-			return fmt.Errorf("sending to server: %w", err)
+			return nil, nil, fmt.Errorf("sending to server: %w", err)
 		}
 		d.sent.count(kind, n)
 	}

@@ -11,7 +11,10 @@ func (d *destination) stats(now time.Time) DestinationStats {
 		FramesDropped: qs.dropped + d.passedOver.Load(),
 		Queue:         qs.span,
 		Reconnects:    int(d.reconnects.Load()),
-		BytesSent:     d.sent.bytes(),
+
+		ReconnectRequests:       int(d.moves.honoured.Load()),
+		ReconnectRequestsFailed: int(d.moves.failed.Load()),
+		BytesSent:               d.sent.bytes(),
 	}
 	st.VideoKbps, st.AudioKbps, st.FPS = d.sent.rates(now)
 	st.EstimateKbps = st.VideoKbps + st.AudioKbps

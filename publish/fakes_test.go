@@ -108,6 +108,7 @@ type fakePublisher struct {
 	closed    int
 	failAfter int // when > 0, WritePacket fails after this many packets
 	wrote     chan struct{}
+	onClose   func() // when set, called (without mu) on each Close
 }
 
 func (p *fakePublisher) WriteHeader(encode.StreamInfo) error {
@@ -146,6 +147,9 @@ func (p *fakePublisher) Close(context.Context) error {
 	p.mu.Lock()
 	p.closed++
 	p.mu.Unlock()
+	if p.onClose != nil {
+		p.onClose()
+	}
 	return nil
 }
 

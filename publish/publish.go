@@ -42,6 +42,11 @@ const (
 	LevelError   = wire.LevelError
 )
 
+// CodeReconnectRequest is the code of the status event with which a
+// server asks to be connected to again, at the same URL or another, while
+// the old connection still runs (see Destination.Redial).
+const CodeReconnectRequest = wire.CodeReconnectRequest
+
 // Status is a status event from the server (an onStatus or _error), for
 // example NetStream.Publish.Start or NetStream.Publish.BadName.
 type Status = wire.Status

@@ -59,7 +59,7 @@ func Start(cfg Config) (*Session, error) {
 		return nil, fmt.Errorf("publish: %d destinations, at most %d", len(dests), MaxDestinations)
 	}
 	for _, d := range dests {
-		if d.Dial == nil {
+		if d.Dial == nil && d.Redial == nil {
 			return nil, fmt.Errorf("publish: destination %q has no DialFunc", d.Name)
 		}
 	}

@@ -42,8 +42,13 @@ type Stats struct {
 	RTT        time.Duration
 	LinkDelay  time.Duration
 	Reconnects int
-	BytesSent  uint64
-	Recording  bool // a local recording is being written
+	// ReconnectRequests counts the servers' reconnect requests honoured
+	// (a switch to a new connection, which is not a reconnect), and
+	// ReconnectRequestsFailed those whose new connection failed (the old
+	// one went on); see Destination.Redial.
+	ReconnectRequests, ReconnectRequestsFailed int
+	BytesSent                                  uint64
+	Recording                                  bool // a local recording is being written
 	// VideoSource and AudioSource are the capture devices' health (zero
 	// when the Config gave no reporter).
 	VideoSource, AudioSource capture.SourceStatus
@@ -84,7 +89,10 @@ type DestinationStats struct {
 	RTT          time.Duration
 	LinkDelay    time.Duration
 	Reconnects   int
-	BytesSent    uint64
+	// ReconnectRequests and ReconnectRequestsFailed count its server's
+	// reconnect requests honoured and failed (see Stats).
+	ReconnectRequests, ReconnectRequestsFailed int
+	BytesSent                                  uint64
 	// Health is this destination's own: its link and its server.
 	Health health.Report
 
@@ -103,6 +111,8 @@ func (st *Stats) sum(ds []DestinationStats) {
 		st.FramesSent += d.FramesSent
 		st.FramesDropped += d.FramesDropped
 		st.Reconnects += d.Reconnects
+		st.ReconnectRequests += d.ReconnectRequests
+		st.ReconnectRequestsFailed += d.ReconnectRequestsFailed
 		st.BytesSent += d.BytesSent
 		if !d.State.active() {
 			continue

@@ -17,7 +17,7 @@ import (
 const (
 	// CodeReconnectRequest is the code of the onStatus with which a server
 	// asks the client to reconnect (optionally to another tcUrl).
-	CodeReconnectRequest = "NetConnection.Connect.ReconnectRequest"
+	CodeReconnectRequest = wire.CodeReconnectRequest
 	// capsExReconnect is the capsEx bit saying that the client honours
 	// CodeReconnectRequest.
 	capsExReconnect = 0x01

@@ -54,6 +54,12 @@ const (
 	LevelError   Level = "error"
 )
 
+// CodeReconnectRequest is the code of the status event with which a
+// server asks its client to connect again, to the same URL or to the
+// tcUrl it names, while the old connection still runs (Enhanced RTMP
+// v2, NetConnection.Connect.ReconnectRequest).
+const CodeReconnectRequest = "NetConnection.Connect.ReconnectRequest"
+
 // Status is a status event from the server (an onStatus or _error), for
 // example NetStream.Publish.Start or NetStream.Publish.BadName.
 type Status struct {

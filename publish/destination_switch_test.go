@@ -1,0 +1,323 @@
+package publish
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"studio/encode"
+)
+
+// redialer hands out publishers in order, as a RedialFunc, and keeps each
+// call's tcURL and onRequest.
+type redialer struct {
+	mu       sync.Mutex
+	pubs     []*fakePublisher
+	errs     []error
+	gates    []chan struct{} // when gates[i] is set, call i waits for it to close
+	tcURLs   []string
+	requests []func(string)
+	called   chan struct{}
+}
+
+func newRedialer(pubs ...*fakePublisher) *redialer {
+	for _, p := range pubs {
+		if p != nil {
+			p.wrote = make(chan struct{}, 1)
+		}
+	}
+	return &redialer{pubs: pubs, called: make(chan struct{}, 8)}
+}
+
+func (r *redialer) redial(ctx context.Context, tcURL string, _ func(Status), onRequest func(string)) (Publisher, error) {
+	r.mu.Lock()
+	i := len(r.tcURLs)
+	r.tcURLs = append(r.tcURLs, tcURL)
+	r.requests = append(r.requests, onRequest)
+	var gate chan struct{}
+	if i < len(r.gates) {
+		gate = r.gates[i]
+	}
+	r.mu.Unlock()
+	r.called <- struct{}{}
+	if gate != nil {
+		select {
+		case <-gate:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if i < len(r.errs) && r.errs[i] != nil {
+		return nil, r.errs[i]
+	}
+	if i < len(r.pubs) && r.pubs[i] != nil {
+		return r.pubs[i], nil
+	}
+	return nil, errors.New("no more publishers")
+}
+
+// request makes connection i's server ask to reconnect to tcURL.
+func (r *redialer) request(t *testing.T, i int, tcURL string) {
+	t.Helper()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if i >= len(r.requests) {
+		t.Fatalf("no connection %d", i)
+	}
+	r.requests[i](tcURL)
+}
+
+func (r *redialer) calls() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.tcURLs...)
+}
+
+// startSwitching starts a session of paced fakes whose keyframes come
+// only when asked for (and first), streaming to one destination that
+// honours reconnect requests.
+func startSwitching(t *testing.T, r *redialer, log *eventLog) (*Session, *fakeEncoder) {
+	t.Helper()
+	v, a := pacedFakes()
+	v.keyint = 1 << 20
+	s, err := Start(Config{
+		Video: v, Audio: fakeAudio{a}, Duration: 1200 * time.Millisecond, OnEvent: log.add,
+		Destinations: []Destination{{Name: "rtmp://origin/live/****", Redial: r.redial}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, v
+}
+
+// checkTimeline checks what the connections received, in order: each
+// kind's DTS goes up, video has every frame once (1/30 s apart), and each
+// connection's video starts on a keyframe.
+func checkTimeline(t *testing.T, pubs ...*fakePublisher) {
+	t.Helper()
+	var last [3]time.Duration
+	var seen [3]bool
+	for i, p := range pubs {
+		p.mu.Lock()
+		first := true
+		for _, pk := range p.packets {
+			if pk.Kind == encode.Video && first {
+				first = false
+				if !pk.Keyframe {
+					t.Errorf("connection %d starts with a video frame that is not a keyframe", i)
+				}
+			}
+			if seen[pk.Kind] && pk.DTS <= last[pk.Kind] {
+				t.Errorf("connection %d: %v DTS %v after %v", i, pk.Kind, pk.DTS, last[pk.Kind])
+			}
+			if pk.Kind == encode.Video && seen[pk.Kind] {
+				if gap := pk.DTS - last[pk.Kind]; gap > time.Second/30+time.Millisecond {
+					t.Errorf("connection %d: a video gap of %v before %v", i, gap, pk.DTS)
+				}
+			}
+			last[pk.Kind], seen[pk.Kind] = pk.DTS, true
+		}
+		p.mu.Unlock()
+	}
+}
+
+func findStatus(log *eventLog, code string) []Status {
+	log.mu.Lock()
+	defer log.mu.Unlock()
+	var out []Status
+	for _, e := range log.events {
+		if e.Status != nil && e.Status.Code == code {
+			out = append(out, *e.Status)
+		}
+	}
+	return out
+}
+
+func TestReconnectRequestSwitchesOnKeyframe(t *testing.T) {
+	old, next := &fakePublisher{}, &fakePublisher{}
+	r := newRedialer(old, next)
+	var nextAtClose, oldAtRequest int
+	old.onClose = func() { nextAtClose = next.count(encode.Video) }
+	var log eventLog
+	s, v := startSwitching(t, r, &log)
+	waitVideo(t, old, 10, "old")
+	v.mu.Lock()
+	forcedBefore := v.forced
+	v.mu.Unlock()
+	oldAtRequest = old.count(encode.Video)
+	r.request(t, 0, "rtmp://edge.example:1936/live2/")
+	waitVideo(t, next, 5, "next")
+	waitDone(t, s)
+	if err := s.Err(); err != nil {
+		t.Fatalf("session error: %v", err)
+	}
+	if got := r.calls(); len(got) != 2 || got[0] != "" || got[1] != "rtmp://edge.example:1936/live2/" {
+		t.Errorf("dialled %q, want the URL, then the request's tcUrl", got)
+	}
+	checkTimeline(t, old, next)
+	if n := old.count(encode.Video); n <= oldAtRequest {
+		t.Errorf("the old connection sent no video after the request (%d, then %d)", oldAtRequest, n)
+	}
+	if next.headers != 1 || old.closed != 1 || next.closed != 1 {
+		t.Errorf("headers %d on the new connection, closes %d and %d; want 1, 1 and 1", next.headers, old.closed, next.closed)
+	}
+	if nextAtClose < 1 {
+		t.Errorf("the old connection was closed before the new one sent video")
+	}
+	v.mu.Lock()
+	forced := v.forced - forcedBefore
+	v.mu.Unlock()
+	if forced < 1 {
+		t.Errorf("no keyframe asked for at the switch")
+	}
+	st := s.Stats()
+	if st.ReconnectRequests != 1 || st.Reconnects != 0 || st.ReconnectRequestsFailed != 0 ||
+		st.Destinations[0].ReconnectRequests != 1 {
+		t.Errorf("requests %d (destination %d), failed %d, reconnects %d; want 1, 1, 0, 0",
+			st.ReconnectRequests, st.Destinations[0].ReconnectRequests, st.ReconnectRequestsFailed, st.Reconnects)
+	}
+	told := findStatus(&log, CodeReconnectRequest)
+	if len(told) != 1 || !strings.Contains(told[0].Description, "switched to rtmp://edge.example:1936/live2/****") {
+		t.Errorf("events told %+v, want one switch to rtmp://edge.example:1936/live2/****", told)
+	}
+	if got := log.states(); !equalStates(got, []State{StateConnecting, StateLive, StateStopped}) {
+		t.Errorf("states %v: a switch is no reconnect", got)
+	}
+}
+
+func TestReconnectRequestWhoseConnectionFailsKeepsTheOld(t *testing.T) {
+	old := &fakePublisher{}
+	r := newRedialer(old)
+	r.errs = []error{nil, ErrConnect}
+	var log eventLog
+	s, _ := startSwitching(t, r, &log)
+	waitVideo(t, old, 10, "old")
+	r.request(t, 0, "")
+	waitDone(t, s)
+	if err := s.Err(); err != nil {
+		t.Fatalf("session error: %v", err)
+	}
+	if got := r.calls(); len(got) != 2 || got[1] != "" {
+		t.Errorf("dialled %q, want the same URL twice", got)
+	}
+	checkTimeline(t, old)
+	if n := old.count(encode.Video); n < 30 {
+		t.Errorf("the old connection sent %d video frames in 1.2 s", n)
+	}
+	st := s.Stats()
+	if st.ReconnectRequests != 0 || st.ReconnectRequestsFailed != 1 || st.Reconnects != 0 {
+		t.Errorf("requests %d, failed %d, reconnects %d; want 0, 1, 0", st.ReconnectRequests, st.ReconnectRequestsFailed, st.Reconnects)
+	}
+	log.mu.Lock()
+	warned := 0
+	for _, e := range log.events {
+		if e.Err != nil && errors.Is(e.Err, ErrConnect) && strings.Contains(e.Err.Error(), "staying on the old one") {
+			warned++
+		}
+	}
+	log.mu.Unlock()
+	if warned != 1 {
+		t.Errorf("%d warnings about the failed switch, want 1", warned)
+	}
+}
+
+// The old connection goes while the new one is being made: the new one
+// takes over from a keyframe, and that is still no reconnect.
+func TestReconnectRequestOldConnectionLostMeanwhile(t *testing.T) {
+	old, next := &fakePublisher{}, &fakePublisher{}
+	r := newRedialer(old, next)
+	gate := make(chan struct{})
+	r.gates = []chan struct{}{nil, gate}
+	var log eventLog
+	s, _ := startSwitching(t, r, &log)
+	waitVideo(t, old, 10, "old")
+	r.request(t, 0, "")
+	<-r.called // the first connection
+	select {
+	case <-r.called:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no second connection made")
+	}
+	old.mu.Lock()
+	old.failAfter = len(old.packets) + 1
+	old.mu.Unlock()
+	// Let the new connection through once the old one has failed.
+	deadline := time.After(5 * time.Second)
+	for {
+		old.mu.Lock()
+		failed := len(old.packets) >= old.failAfter
+		old.mu.Unlock()
+		if failed {
+			break
+		}
+		select {
+		case <-old.wrote:
+		case <-deadline:
+			t.Fatal("the old connection did not fail")
+		}
+	}
+	close(gate)
+	waitDone(t, s)
+	if err := s.Err(); err != nil {
+		t.Fatalf("session error: %v", err)
+	}
+	checkTimelineKeyframes(t, old, next)
+	st := s.Stats()
+	if st.ReconnectRequests != 1 || st.Reconnects != 0 || len(r.calls()) != 2 {
+		t.Errorf("requests %d, reconnects %d, %d dials; want 1, 0, 2", st.ReconnectRequests, st.Reconnects, len(r.calls()))
+	}
+	if old.closed != 1 || next.closed != 1 {
+		t.Errorf("closes %d and %d, want 1 and 1", old.closed, next.closed)
+	}
+}
+
+// checkTimelineKeyframes checks that the DTS go up across connections and
+// that each starts on a keyframe (frames may be lost in between).
+func checkTimelineKeyframes(t *testing.T, pubs ...*fakePublisher) {
+	t.Helper()
+	var last [3]time.Duration
+	for i, p := range pubs {
+		p.mu.Lock()
+		first := true
+		for _, pk := range p.packets {
+			if pk.Kind == encode.Video && first {
+				first = false
+				if !pk.Keyframe {
+					t.Errorf("connection %d starts with a video frame that is not a keyframe", i)
+				}
+			}
+			if pk.DTS < last[pk.Kind] {
+				t.Errorf("connection %d: %v DTS %v after %v", i, pk.Kind, pk.DTS, last[pk.Kind])
+			}
+			last[pk.Kind] = pk.DTS
+		}
+		if first {
+			t.Errorf("connection %d got no video", i)
+		}
+		p.mu.Unlock()
+	}
+}
+
+// A destination without Redial never hears of reconnect requests, and
+// its connections do not declare that they honour them.
+func TestDialWithoutRedialIgnoresRequests(t *testing.T) {
+	v, a := pacedFakes()
+	pub := &fakePublisher{}
+	s, err := Start(Config{Video: v, Audio: fakeAudio{a}, Duration: 300 * time.Millisecond,
+		Dial: func(ctx context.Context, onStatus func(Status)) (Publisher, error) {
+			onStatus(Status{Code: CodeReconnectRequest, Level: LevelStatus})
+			return pub, nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitDone(t, s)
+	if st := s.Stats(); st.ReconnectRequests != 0 || st.ReconnectRequestsFailed != 0 || st.Reconnects != 0 {
+		t.Errorf("stats %+v", st)
+	}
+}
