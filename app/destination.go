@@ -96,6 +96,26 @@ func (d Destination) DialCodec(log *slog.Logger, c encode.VideoCodec) publish.Di
 	}
 }
 
+// RedialCodec is DialCodec for a destination that honours the server's
+// reconnect request (see publish.Destination.Redial): its connections
+// declare so in connect (Enhanced RTMP capsEx), pass the request on, and
+// connect to the tcUrl asked for with the destination's stream key. A
+// tcUrl that cannot be used fails with an error wrapping
+// publish.ErrBadURL that does not show the key.
+func (d Destination) RedialCodec(log *slog.Logger, c encode.VideoCodec) publish.RedialFunc {
+	raw := d.URL
+	return func(ctx context.Context, tcURL string, onStatus func(publish.Status), onRequest func(string)) (publish.Publisher, error) {
+		u, err := rtmp.ParseURL(raw)
+		if err != nil {
+			return nil, err
+		}
+		if u, err = u.WithTCURL(tcURL); err != nil {
+			return nil, fmt.Errorf("the server's reconnect request: %w", err)
+		}
+		return rtmp.PublishURL(ctx, u, rtmp.Options{OnStatus: onStatus, Logger: log, VideoCodec: c, OnReconnectRequest: onRequest})
+	}
+}
+
 // String is Redacted, so that a Destination printed by mistake shows no
 // key.
 func (d Destination) String() string { return d.Redacted() }

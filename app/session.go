@@ -139,7 +139,7 @@ func SessionConfig(s Settings, in Inputs, h Hooks) (publish.Config, error) {
 		cfg.Record = rec
 	}
 	for i, name := range DestinationNames(dests) {
-		cfg.Destinations = append(cfg.Destinations, publish.Destination{Name: name, Dial: dests[i].DialCodec(h.RTMPLogger, s.Codec),
+		cfg.Destinations = append(cfg.Destinations, publish.Destination{Name: name, Redial: dests[i].RedialCodec(h.RTMPLogger, s.Codec),
 			StartKbps: startKbps(dests[i].URL, s.VideoKbps, s.AudioKbps, LastLinkKbps)})
 	}
 	return cfg, nil

@@ -29,6 +29,14 @@ type StatsLine struct {
 	RTTMS         float64 `json:"rtt_ms"`
 	LinkDelayMS   float64 `json:"link_delay_ms"`
 	Reconnects    int     `json:"reconnects"`
+
+	// ReconnectRequests counts the servers' reconnect requests honoured
+	// (switches to a new connection without a gap; not reconnects), and
+	// ReconnectRequestsFailed those whose new connection failed, the old
+	// one going on.
+	ReconnectRequests       int `json:"reconnect_requests"`
+	ReconnectRequestsFailed int `json:"reconnect_requests_failed"`
+
 	BytesSent     uint64  `json:"bytes_sent"`
 	Recording     bool    `json:"recording"`
 	VideoSource   string  `json:"video_source"`
@@ -61,7 +69,12 @@ type DestinationLine struct {
 	TargetKbps    int     `json:"target_kbps"`
 	Rendition     string  `json:"rendition"` // "main", or "low" on the second, lower-bitrate encoder
 	Reconnects    int     `json:"reconnects"`
-	BytesSent     uint64  `json:"bytes_sent"`
+
+	// ReconnectRequests and ReconnectRequestsFailed: as in StatsLine.
+	ReconnectRequests       int `json:"reconnect_requests"`
+	ReconnectRequestsFailed int `json:"reconnect_requests_failed"`
+
+	BytesSent uint64 `json:"bytes_sent"`
 
 	GlassToServerMS float64 `json:"glass_to_server_ms"` // see publish.DestinationStats.GlassToServer
 
@@ -82,6 +95,9 @@ func newDestinationLine(d publish.DestinationStats) DestinationLine {
 		Reconnects:    d.Reconnects,
 		BytesSent:     d.BytesSent,
 		Health:        d.Health,
+
+		ReconnectRequests:       d.ReconnectRequests,
+		ReconnectRequestsFailed: d.ReconnectRequestsFailed,
 	}
 	l.GlassToServerMS = round1(float64(d.GlassToServer) / float64(time.Millisecond))
 	if d.LowRendition {
@@ -122,6 +138,9 @@ func NewStatsLine(s publish.Stats) StatsLine {
 		FramesSkipped: s.VideoSource.Skipped,
 		Destinations:  destinationLines(s.Destinations),
 		Health:        s.Health,
+
+		ReconnectRequests:       s.ReconnectRequests,
+		ReconnectRequestsFailed: s.ReconnectRequestsFailed,
 
 		GlassToServerMS: round1(float64(s.GlassToServer) / float64(time.Millisecond)),
 	}
