@@ -294,9 +294,9 @@ func (d *destination) waitRetry(b *backoff, lastErr error, failed int) (bool, er
 // sendOn sends queued packets on pub, first carry when it is set, until
 // the queue ends (nil), the connection is lost (its error), the
 // destination ends (errAborted), or a connection made at the server's
-// request takes over: then it returns that connection and the keyframe
-// it starts with (see destination_switch.go).
-func (d *destination) sendOn(pub Publisher, carry *encode.Packet, h **handover) (Publisher, *encode.Packet, error) {
+// request is to take over: then it returns that handover and the
+// keyframe to start it with, not sent (see destination_switch.go).
+func (d *destination) sendOn(pub Publisher, carry *encode.Packet, h **handover) (*handover, *encode.Packet, error) {
 	ctx, cancel := context.WithCancel(d.ctx)
 	defer cancel()
 	lr, _ := pub.(LinkReporter)
@@ -350,12 +350,13 @@ func (d *destination) sendOn(pub Publisher, carry *encode.Packet, h **handover) 
 		d.glass.beginWrite(len(p.Data), lr)
 		err := pub.WritePacket(p)
 		d.glass.endWrite()
-		n, kind := len(p.Data), p.Kind
+		n, kind, dts := len(p.Data), p.Kind, p.DTS
 		p.Release()
 		if err != nil {
 			return nil, nil, fmt.Errorf("sending to server: %w", err)
 		}
 		d.sent.count(kind, n)
+		d.retireDue(dts)
 	}
 }
 

@@ -25,6 +25,11 @@ import (
 	"studio/encode"
 )
 
+// retireAfter is how much media the new connection carries before the
+// old one is closed: the server sees the new publish under way before
+// the old one ends.
+const retireAfter = 500 * time.Millisecond
+
 // handoverTimeout bounds the making of a connection at the server's
 // request. The old connection streams meanwhile, so it need not be short.
 const handoverTimeout = 10 * time.Second
@@ -43,6 +48,10 @@ type mover struct {
 	// retiring and dialing run the goroutines that close old connections
 	// and make new ones; the destination's goroutine waits for them.
 	retiring, dialing sync.WaitGroup
+	// old is the connection switched from, open until the new one has
+	// sent a packet at oldUntil (DTS); the destination's goroutine's only.
+	old      Publisher
+	oldUntil time.Duration
 }
 
 func (m *mover) init(name string) {
@@ -116,32 +125,69 @@ func (d *destination) send(pub Publisher) (Publisher, error) {
 		if h != nil {
 			d.abandon(h)
 		}
+		d.retireOld()
 	}()
 	for {
-		next, first, err := d.sendOn(pub, carry, &h)
-		if next == nil && err != nil && h != nil && d.ctx.Err() == nil && retryable(err) {
+		ready, first, err := d.sendOn(pub, carry, &h)
+		carry = nil
+		if ready == nil && err != nil && h != nil && d.ctx.Err() == nil && retryable(err) {
 			// The old connection went before the switch: go on with the
 			// new one at once, from a keyframe.
-			if next = d.await(h); next != nil {
+			if d.await(h) != nil {
+				ready, h = h, nil
 				d.q.resync()
 				d.forceKeyframe()
-				d.switched(h, err)
-				h = nil
+				d.switched(ready, err)
+				d.retireOld()
+				d.retire(pub)
+				pub = ready.pub
+				continue
 			}
 		}
-		if next == nil {
+		if ready == nil {
 			return pub, err
 		}
-		d.retire(pub)
-		pub, carry = next, first
+		// The switch keyframe goes first on the new connection; the old
+		// one is closed once it has gone, so that the server sees the new
+		// publish start before the old one ends. If it cannot be sent,
+		// the old connection takes it and goes on.
+		if err := ready.pub.WritePacket(first); err != nil {
+			d.handoverFailed(ready, fmt.Errorf("sending its first frame: %w", err))
+			d.retire(ready.pub)
+			carry = first
+			continue
+		}
+		d.sent.count(first.Kind, len(first.Data))
+		d.switched(ready, nil)
+		d.retireOld()
+		d.moves.old, d.moves.oldUntil = pub, first.DTS+retireAfter
+		first.Release()
+		pub = ready.pub
+	}
+}
+
+// retireDue closes the connection switched from once the new one has
+// sent a packet at dts past its time.
+func (d *destination) retireDue(dts time.Duration) {
+	if d.moves.old != nil && dts >= d.moves.oldUntil {
+		d.retireOld()
+	}
+}
+
+// retireOld closes the connection switched from, if it is still open.
+func (d *destination) retireOld() {
+	if d.moves.old != nil {
+		d.retire(d.moves.old)
+		d.moves.old = nil
 	}
 }
 
 // handoverStep moves a request along, once per packet p about to be
 // sent: it starts a new connection for a request, asks for a keyframe
-// once the connection is made, and returns the connection when p is that
-// keyframe (or any other): p then goes on it, and everything after.
-func (d *destination) handoverStep(hp **handover, p *encode.Packet) Publisher {
+// once the connection is made, and returns the handover when p is that
+// keyframe (or any other): p then goes on the new connection, and
+// everything after.
+func (d *destination) handoverStep(hp **handover, p *encode.Packet) *handover {
 	h := *hp
 	if h == nil {
 		select {
@@ -172,8 +218,7 @@ func (d *destination) handoverStep(hp **handover, p *encode.Packet) Publisher {
 		return nil
 	}
 	*hp = nil
-	d.switched(h, nil)
-	return h.pub
+	return h
 }
 
 // startHandover starts making a connection to tcURL, on a goroutine of

@@ -166,8 +166,8 @@ func TestReconnectRequestSwitchesOnKeyframe(t *testing.T) {
 	if next.headers != 1 || old.closed != 1 || next.closed != 1 {
 		t.Errorf("headers %d on the new connection, closes %d and %d; want 1, 1 and 1", next.headers, old.closed, next.closed)
 	}
-	if nextAtClose < 1 {
-		t.Errorf("the old connection was closed before the new one sent video")
+	if nextAtClose < 5 {
+		t.Errorf("the old connection was closed when the new one had sent %d video frames", nextAtClose)
 	}
 	v.mu.Lock()
 	forced := v.forced - forcedBefore
@@ -319,5 +319,61 @@ func TestDialWithoutRedialIgnoresRequests(t *testing.T) {
 	waitDone(t, s)
 	if st := s.Stats(); st.ReconnectRequests != 0 || st.ReconnectRequestsFailed != 0 || st.Reconnects != 0 {
 		t.Errorf("stats %+v", st)
+	}
+}
+
+// refusingPub takes the header and refuses every packet.
+type refusingPub struct {
+	mu     sync.Mutex
+	closed int
+}
+
+func (p *refusingPub) WriteHeader(encode.StreamInfo) error { return nil }
+func (p *refusingPub) WritePacket(*encode.Packet) error   { return errors.New("connection reset") }
+func (p *refusingPub) Close(context.Context) error {
+	p.mu.Lock()
+	p.closed++
+	p.mu.Unlock()
+	return nil
+}
+
+// A new connection that cannot send the switch keyframe is given up, and
+// the old one sends it and goes on.
+func TestReconnectRequestFirstFrameRefused(t *testing.T) {
+	old := &fakePublisher{}
+	r := newRedialer(old)
+	bad := &refusingPub{}
+	var log eventLog
+	v, a := pacedFakes()
+	v.keyint = 1 << 20
+	calls := 0
+	s, err := Start(Config{
+		Video: v, Audio: fakeAudio{a}, Duration: 1200 * time.Millisecond, OnEvent: log.add,
+		Destinations: []Destination{{Name: "rtmp://origin/live/****", Redial: func(ctx context.Context, tcURL string, st func(Status), req func(string)) (Publisher, error) {
+			if calls++; calls == 2 {
+				return bad, nil
+			}
+			return r.redial(ctx, tcURL, st, req)
+		}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitVideo(t, old, 10, "old")
+	r.request(t, 0, "")
+	waitDone(t, s)
+	if err := s.Err(); err != nil {
+		t.Fatalf("session error: %v", err)
+	}
+	checkTimeline(t, old)
+	st := s.Stats()
+	if st.ReconnectRequests != 0 || st.ReconnectRequestsFailed != 1 || st.Reconnects != 0 {
+		t.Errorf("requests %d, failed %d, reconnects %d; want 0, 1, 0", st.ReconnectRequests, st.ReconnectRequestsFailed, st.Reconnects)
+	}
+	bad.mu.Lock()
+	closed := bad.closed
+	bad.mu.Unlock()
+	if closed != 1 || old.closed != 1 {
+		t.Errorf("closes: %d of the refused connection, %d of the old; want 1 and 1", closed, old.closed)
 	}
 }
