@@ -329,7 +329,7 @@ type refusingPub struct {
 }
 
 func (p *refusingPub) WriteHeader(encode.StreamInfo) error { return nil }
-func (p *refusingPub) WritePacket(*encode.Packet) error   { return errors.New("connection reset") }
+func (p *refusingPub) WritePacket(*encode.Packet) error    { return errors.New("connection reset") }
 func (p *refusingPub) Close(context.Context) error {
 	p.mu.Lock()
 	p.closed++
