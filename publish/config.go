@@ -41,7 +41,11 @@ type Destination struct {
 	// reconnect), so that viewers see no gap and no timestamp twice. If
 	// the new connection fails, the old one goes on, with a warning
 	// (DestinationStats.ReconnectRequestsFailed). Later reconnects go
-	// where the last switch went.
+	// where the last switch went. The server's request is not an Event
+	// of its own: each switch is told by one Event whose Status has Code
+	// CodeReconnectRequest and a Description that says where it switched
+	// to ("server asked to reconnect; switched to rtmp://host/app/****
+	// on a keyframe"), each failure by a warning Event.
 	Redial RedialFunc
 	// StartKbps, when positive, is the video bitrate to start at on this
 	// destination: what its link is known to carry, for example from a
