@@ -133,7 +133,10 @@ func (d *destination) send(pub Publisher) (Publisher, error) {
 		if ready == nil && err != nil && h != nil && d.ctx.Err() == nil && retryable(err) {
 			// The old connection went before the switch: go on with the
 			// new one at once, from a keyframe.
-			if d.await(h) != nil {
+			made := d.await(h) != nil
+			if !made {
+				h = nil // it failed: reconnect as after any loss
+			} else {
 				ready, h = h, nil
 				d.q.resync()
 				d.forceKeyframe()

@@ -227,52 +227,69 @@ func TestReconnectRequestWhoseConnectionFailsKeepsTheOld(t *testing.T) {
 }
 
 // The old connection goes while the new one is being made: the new one
-// takes over from a keyframe, and that is still no reconnect.
+// takes over from a keyframe, and that is still no reconnect; or, when
+// the new one fails too, the destination reconnects as after any loss.
 func TestReconnectRequestOldConnectionLostMeanwhile(t *testing.T) {
-	old, next := &fakePublisher{}, &fakePublisher{}
-	r := newRedialer(old, next)
-	gate := make(chan struct{})
-	r.gates = []chan struct{}{nil, gate}
-	var log eventLog
-	s, _ := startSwitching(t, r, &log)
-	waitVideo(t, old, 10, "old")
-	r.request(t, 0, "")
-	<-r.called // the first connection
-	select {
-	case <-r.called:
-	case <-time.After(5 * time.Second):
-		t.Fatal("no second connection made")
-	}
-	old.mu.Lock()
-	old.failAfter = len(old.packets) + 1
-	old.mu.Unlock()
-	// Let the new connection through once the old one has failed.
-	deadline := time.After(5 * time.Second)
-	for {
-		old.mu.Lock()
-		failed := len(old.packets) >= old.failAfter
-		old.mu.Unlock()
-		if failed {
-			break
+	for _, newFails := range []bool{false, true} {
+		old, next, third := &fakePublisher{}, &fakePublisher{}, &fakePublisher{}
+		r := newRedialer(old, next, third)
+		if newFails {
+			r.errs = []error{nil, ErrConnect}
 		}
+		gate := make(chan struct{})
+		r.gates = []chan struct{}{nil, gate}
+		var log eventLog
+		s, _ := startSwitching(t, r, &log)
+		waitVideo(t, old, 10, "old")
+		r.request(t, 0, "")
+		<-r.called // the first connection
 		select {
-		case <-old.wrote:
-		case <-deadline:
-			t.Fatal("the old connection did not fail")
+		case <-r.called:
+		case <-time.After(5 * time.Second):
+			t.Fatal("no second connection made")
 		}
-	}
-	close(gate)
-	waitDone(t, s)
-	if err := s.Err(); err != nil {
-		t.Fatalf("session error: %v", err)
-	}
-	checkTimelineKeyframes(t, old, next)
-	st := s.Stats()
-	if st.ReconnectRequests != 1 || st.Reconnects != 0 || len(r.calls()) != 2 {
-		t.Errorf("requests %d, reconnects %d, %d dials; want 1, 0, 2", st.ReconnectRequests, st.Reconnects, len(r.calls()))
-	}
-	if old.closed != 1 || next.closed != 1 {
-		t.Errorf("closes %d and %d, want 1 and 1", old.closed, next.closed)
+		old.mu.Lock()
+		old.failAfter = len(old.packets) + 1
+		old.mu.Unlock()
+		// Let the new connection through once the old one has failed.
+		deadline := time.After(5 * time.Second)
+		for {
+			old.mu.Lock()
+			failed := old.refused > 0
+			old.mu.Unlock()
+			if failed {
+				break
+			}
+			select {
+			case <-old.wrote:
+			case <-deadline:
+				t.Fatal("the old connection did not fail")
+			}
+		}
+		close(gate)
+		waitDone(t, s)
+		if err := s.Err(); err != nil {
+			t.Fatalf("session error: %v", err)
+		}
+		st := s.Stats()
+		if newFails {
+			checkTimelineKeyframes(t, old, third)
+			if st.ReconnectRequests != 0 || st.ReconnectRequestsFailed != 1 || st.Reconnects != 1 || len(r.calls()) != 3 {
+				t.Errorf("new one failing: requests %d, failed %d, reconnects %d, %d dials; want 0, 1, 1, 3",
+					st.ReconnectRequests, st.ReconnectRequestsFailed, st.Reconnects, len(r.calls()))
+			}
+			continue
+		}
+		checkTimelineKeyframes(t, old, next)
+		if told := findStatus(&log, CodeReconnectRequest); len(told) != 1 || !strings.Contains(told[0].Description, "after the old connection went") {
+			t.Errorf("events told %+v, want one switch after the old connection went", told)
+		}
+		if st.ReconnectRequests != 1 || st.Reconnects != 0 || len(r.calls()) != 2 {
+			t.Errorf("requests %d, reconnects %d, %d dials; want 1, 0, 2", st.ReconnectRequests, st.Reconnects, len(r.calls()))
+		}
+		if old.closed != 1 || next.closed != 1 {
+			t.Errorf("closes %d and %d, want 1 and 1", old.closed, next.closed)
+		}
 	}
 }
 

@@ -109,6 +109,7 @@ type fakePublisher struct {
 	failAfter int // when > 0, WritePacket fails after this many packets
 	wrote     chan struct{}
 	onClose   func() // when set, called (without mu) on each Close
+	refused   int    // WritePacket calls that failed for failAfter
 }
 
 func (p *fakePublisher) WriteHeader(encode.StreamInfo) error {
@@ -128,6 +129,13 @@ func (p *fakePublisher) WritePacket(pk *encode.Packet) error {
 		return errors.New("packet before header")
 	}
 	if p.failAfter > 0 && len(p.packets) >= p.failAfter {
+		p.refused++
+		if p.wrote != nil {
+			select {
+			case p.wrote <- struct{}{}:
+			default:
+			}
+		}
 		return errors.New("disk full")
 	}
 	c := *pk
