@@ -286,6 +286,10 @@ func (d *destination) abandon(h *handover) {
 // switched counts and tells a switch to h's connection; lost is why the
 // old connection went first, if it did.
 func (d *destination) switched(h *handover, lost error) {
+	select {
+	case <-d.moves.requests: // one that came meanwhile: this switch answers it
+	default:
+	}
 	d.moves.tcURL, d.moves.target = h.tcURL, h.target
 	d.moves.honoured.Add(1)
 	desc := "server asked to reconnect; switched to " + h.target + " on a keyframe"

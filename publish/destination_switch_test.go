@@ -72,6 +72,16 @@ func (r *redialer) request(t *testing.T, i int, tcURL string) {
 	r.requests[i](tcURL)
 }
 
+// waitCalled waits for the next call to start.
+func (r *redialer) waitCalled(t *testing.T) {
+	t.Helper()
+	select {
+	case <-r.called:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no connection made within 5 s")
+	}
+}
+
 func (r *redialer) calls() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -141,6 +151,8 @@ func findStatus(log *eventLog, code string) []Status {
 func TestReconnectRequestSwitchesOnKeyframe(t *testing.T) {
 	old, next := &fakePublisher{}, &fakePublisher{}
 	r := newRedialer(old, next)
+	gate := make(chan struct{})
+	r.gates = []chan struct{}{nil, gate}
 	var nextAtClose, oldAtRequest int
 	old.onClose = func() { nextAtClose = next.count(encode.Video) }
 	var log eventLog
@@ -151,6 +163,12 @@ func TestReconnectRequestSwitchesOnKeyframe(t *testing.T) {
 	v.mu.Unlock()
 	oldAtRequest = old.count(encode.Video)
 	r.request(t, 0, "rtmp://edge.example:1936/live2/")
+	r.waitCalled(t) // the first connection
+	r.waitCalled(t) // the new one, held at the gate
+	// The server says it again while the new connection is being made:
+	// the one switch answers both.
+	r.request(t, 0, "rtmp://edge.example:1936/live2/")
+	close(gate)
 	waitVideo(t, next, 5, "next")
 	waitDone(t, s)
 	if err := s.Err(); err != nil {
@@ -242,12 +260,8 @@ func TestReconnectRequestOldConnectionLostMeanwhile(t *testing.T) {
 		s, _ := startSwitching(t, r, &log)
 		waitVideo(t, old, 10, "old")
 		r.request(t, 0, "")
-		<-r.called // the first connection
-		select {
-		case <-r.called:
-		case <-time.After(5 * time.Second):
-			t.Fatal("no second connection made")
-		}
+		r.waitCalled(t) // the first connection
+		r.waitCalled(t) // the new one, held at the gate
 		old.mu.Lock()
 		old.failAfter = len(old.packets) + 1
 		old.mu.Unlock()
