@@ -29,8 +29,8 @@ func TestReconnectRequestSwitchesWithoutGap(t *testing.T) {
 			}
 			stats := filepath.Join(t.TempDir(), "stats.json")
 			r := startStudio(t, nil, nil, "-headless", "-size", "320x180", "-fps", "30", "-bitrate", "400",
-				"-duration", "7s", "-url", srv.URL+"/"+key, "-stats-json", stats)
-			if err := srv.WaitFrames(75, 20*time.Second); err != nil { // 2.5 s of video
+				"-duration", "9s", "-url", srv.URL+"/"+key, "-stats-json", stats)
+			if err := srv.WaitFrames(150, 20*time.Second); err != nil { // 5 s of video, as issue 13 asks
 				t.Fatal(err)
 			}
 			srv.RequestReconnect(tcURL)
@@ -113,8 +113,10 @@ func checkSwitch(t *testing.T, got testpeer.ReconnectReceived, key, app string) 
 	if firstNew == nil || olds == 0 {
 		t.Fatalf("%d frames on the old connection, %d on the new one", olds, news)
 	}
-	t.Logf("%s: %d frames on the old connection, %d on the new; the last old at %v, the first new at %v (%v later); request to switch %v",
-		got.Codec, olds, news, lastOld.PTS, firstNew.PTS, firstNew.PTS-lastOld.PTS, firstNew.At.Sub(got.Requested).Round(time.Millisecond))
+	t.Logf("%s: %d frames on the old connection, %d on the new; the last old at %v, the first new at %v (%v later); "+
+		"request to switch %v; the old connection ended %v after the switch",
+		got.Codec, olds, news, lastOld.PTS, firstNew.PTS, firstNew.PTS-lastOld.PTS, firstNew.At.Sub(got.Requested).Round(time.Millisecond),
+		got.Conns[0].Ended.Sub(firstNew.At).Round(time.Millisecond))
 	if !firstNew.Key {
 		t.Errorf("the new connection's first frame is not a keyframe")
 	}
