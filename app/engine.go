@@ -247,7 +247,7 @@ func (b *Engine) GoLive(s Settings, onEvent func(publish.Event)) (Live, error) {
 			src.drain()
 		}
 	}()
-	return liveSession{sess, b.rtmpLog}, nil
+	return liveSession{sess, b.rtmpLog, s.Codec}, nil
 }
 
 // Close stops the session (at most timeout), releases the sources and

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 
 	"studio/capture"
+	"studio/encode"
 	"studio/publish"
 	"studio/publish/flv"
 )
@@ -16,6 +17,7 @@ import (
 type liveSession struct {
 	*publish.Session
 	rtmpLog *slog.Logger
+	codec   encode.VideoCodec
 }
 
 // StartRecording writes the stream from its next keyframe on to a new FLV
@@ -34,7 +36,7 @@ func (l liveSession) StartStream(url string) error {
 	if err != nil {
 		return err
 	}
-	return l.Session.Connect(dest.Dial(l.rtmpLog))
+	return l.Session.Connect(publish.Destination{Redial: dest.RedialCodec(l.rtmpLog, l.codec)})
 }
 
 // StopStream ends the stream; the recording goes on.

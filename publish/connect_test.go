@@ -79,10 +79,10 @@ func TestConnectAndDisconnectWhileRecording(t *testing.T) {
 		}
 		return pub, nil
 	}
-	if err := s.Connect(slowDial); err != nil {
+	if err := s.Connect(Destination{Dial: slowDial}); err != nil {
 		t.Fatalf("Connect: %v", err)
 	}
-	if err := s.Connect(func(context.Context, func(Status)) (Publisher, error) { return pub, nil }); !errors.Is(err, ErrStreaming) {
+	if err := s.Connect(Destination{Dial: func(context.Context, func(Status)) (Publisher, error) { return pub, nil }}); !errors.Is(err, ErrStreaming) {
 		t.Errorf("a second Connect gave %v, want ErrStreaming", err)
 	}
 	events.waitEvent(t, deadline, "connecting", func(e Event) bool { return e.State == StateConnecting })
@@ -138,7 +138,7 @@ func TestConnectAndDisconnectWhileRecording(t *testing.T) {
 
 	// A destination that refuses: only the stream ends.
 	refused := errors.New("refused")
-	if err := s.Connect(func(context.Context, func(Status)) (Publisher, error) { return nil, refused }); err != nil {
+	if err := s.Connect(Destination{Dial: func(context.Context, func(Status)) (Publisher, error) { return nil, refused }}); err != nil {
 		t.Fatalf("Connect: %v", err)
 	}
 	e := events.waitEvent(t, deadline, "stream ended", func(e Event) bool { return e.Err != nil })
@@ -170,7 +170,7 @@ func TestConnectAndDisconnectWhileRecording(t *testing.T) {
 		}
 		next = n + 1
 	}
-	if err := s.Connect(func(context.Context, func(Status)) (Publisher, error) { return pub, nil }); !errors.Is(err, ErrClosed) {
+	if err := s.Connect(Destination{Dial: func(context.Context, func(Status)) (Publisher, error) { return pub, nil }}); !errors.Is(err, ErrClosed) {
 		t.Errorf("Connect after Stop gave %v, want ErrClosed", err)
 	}
 }

@@ -22,20 +22,23 @@ var ErrStreamEnded = errors.New("the stream ended; the recording goes on")
 // streams to MaxDestinations already.
 var ErrTooManyDestinations = fmt.Errorf("at most %d destinations", MaxDestinations)
 
-// Connect starts streaming to the destination dial reaches, named
-// "stream", while the session goes on recording without a gap. It returns
+// Connect starts streaming to d (named "stream" when d.Name is empty)
+// while the session goes on recording without a gap. It returns
 // ErrStreaming while any destination streams, and otherwise behaves as
 // AddDestination.
-func (s *Session) Connect(dial DialFunc) error {
-	if dial == nil {
-		return errors.New("publish: Connect needs a DialFunc")
+func (s *Session) Connect(d Destination) error {
+	if d.Dial == nil && d.Redial == nil {
+		return errors.New("publish: Connect needs a DialFunc or a RedialFunc")
 	}
-	for _, d := range s.outs.destinations() {
-		if d.entryState().active() {
+	for _, o := range s.outs.destinations() {
+		if o.entryState().active() {
 			return ErrStreaming
 		}
 	}
-	return s.AddDestination(Destination{Name: "stream", Dial: dial})
+	if d.Name == "" {
+		d.Name = "stream"
+	}
+	return s.AddDestination(d)
 }
 
 // AddDestination starts streaming to d while the session runs. The new
