@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -56,7 +57,7 @@ func TestSurvivesServerKills(t *testing.T) {
 	baseline := debugGoroutines(t, debugAddr)
 	t.Logf("live with %d goroutines", baseline)
 	var slowest time.Duration
-	var counts []string
+	var counts []int
 	for i := 1; i <= restarts; i++ {
 		killed := time.Now()
 		ng.Kill(t)
@@ -67,13 +68,15 @@ func TestSurvivesServerKills(t *testing.T) {
 		slowest = max(slowest, took)
 		r.after(t, back.at, stableHold)
 		n := debugGoroutines(t, debugAddr)
-		counts = append(counts, strconv.Itoa(n))
-		t.Logf("restart %d: live again after %v, %d goroutines", i, took.Round(time.Millisecond), n)
+		counts = append(counts, n)
+		t.Logf("restart %d at %.2f s: live again after %v, %d goroutines", i, killed.Sub(r.start).Seconds(), took.Round(time.Millisecond), n)
 	}
-	t.Logf("%d restarts: slowest back live after %v; goroutines while live: %d, then %s",
-		restarts, slowest.Round(time.Millisecond), baseline, strings.Join(counts, " "))
-	if counts[len(counts)-1] != strconv.Itoa(baseline) {
-		t.Errorf("goroutines while live: %d before the first kill, %s after the last restart", baseline, counts[len(counts)-1])
+	t.Logf("%d restarts: slowest back live after %v; goroutines while live: %d, then %v",
+		restarts, slowest.Round(time.Millisecond), baseline, counts)
+	// A goroutine that ends a moment late adds to one sample; one left
+	// behind by each reconnect adds to every sample from then on.
+	if least := slices.Min(counts[max(0, len(counts)-3):]); least != baseline {
+		t.Errorf("goroutines while live: %d before the first kill, at least %d over the last restarts", baseline, least)
 	}
 
 	interrupted := time.Now()
@@ -84,6 +87,7 @@ func TestSurvivesServerKills(t *testing.T) {
 	if code != 0 {
 		t.Errorf("studio exited %d after SIGINT, want 0", code)
 	}
+	t.Logf("studio exited %v after SIGINT", exited.Sub(interrupted).Round(time.Millisecond))
 	if d := exited.Sub(interrupted); d > 5*time.Second {
 		t.Errorf("studio took %v to exit after SIGINT, want ≤ 5 s", d)
 	}
@@ -117,7 +121,10 @@ func TestSurvivesServerKills(t *testing.T) {
 	if vgap > 0.5 || agap > 0.5 {
 		t.Errorf("local recording has a gap: %.3f s in its video, %.3f s in its audio; want ≤ 0.5 s", vgap, agap)
 	}
-	if want := time.Since(live.at).Seconds() - 2; local.Duration < want {
+	for _, g := range gaps(local.VideoPTS, 0.1) {
+		t.Logf("video gap in the local recording: %s", g)
+	}
+	if want := exited.Sub(live.at).Seconds() - 2; local.Duration < want {
 		t.Errorf("local recording lasts %.1f s, want at least %.1f", local.Duration, want)
 	}
 	if errs := testpeer.DecodeErrors(t, rec); errs != "" {
@@ -157,4 +164,16 @@ func checkExitGoroutines(t *testing.T, stderr string) {
 	if end > start {
 		t.Errorf("%d goroutines after studio stopped, %d before it started", end, start)
 	}
+}
+
+// gaps lists the gaps between consecutive timestamps over min seconds, as
+// "0.25 s at 12.34 s".
+func gaps(pts []float64, min float64) []string {
+	var out []string
+	for i := 1; i < len(pts); i++ {
+		if d := pts[i] - pts[i-1]; d > min {
+			out = append(out, fmt.Sprintf("%.3f s at %.2f s", d, pts[i-1]))
+		}
+	}
+	return out
 }
