@@ -121,8 +121,16 @@ func TestSurvivesServerKills(t *testing.T) {
 	if vgap > 0.5 || agap > 0.5 {
 		t.Errorf("local recording has a gap: %.3f s in its video, %.3f s in its audio; want ≤ 0.5 s", vgap, agap)
 	}
+	var skipped any
+	if st := readStats(t, stats); len(st) > 0 {
+		skipped = st[len(st)-1]["frames_skipped"]
+	}
+	t.Logf("frame slots the source skipped, short of CPU: %v", skipped)
 	for _, g := range gaps(local.VideoPTS, 0.1) {
 		t.Logf("video gap in the local recording: %s", g)
+	}
+	for _, g := range gaps(local.AudioPTS, 0.05) {
+		t.Logf("audio gap in the local recording: %s", g)
 	}
 	if want := exited.Sub(live.at).Seconds() - 2; local.Duration < want {
 		t.Errorf("local recording lasts %.1f s, want at least %.1f", local.Duration, want)
@@ -166,12 +174,12 @@ func checkExitGoroutines(t *testing.T, stderr string) {
 	}
 }
 
-// gaps lists the gaps between consecutive timestamps over min seconds, as
-// "0.25 s at 12.34 s".
+// gaps lists the steps between consecutive timestamps over min seconds,
+// or backwards, as "0.250 s at 12.34 s".
 func gaps(pts []float64, min float64) []string {
 	var out []string
 	for i := 1; i < len(pts); i++ {
-		if d := pts[i] - pts[i-1]; d > min {
+		if d := pts[i] - pts[i-1]; d > min || d < 0 {
 			out = append(out, fmt.Sprintf("%.3f s at %.2f s", d, pts[i-1]))
 		}
 	}
