@@ -23,10 +23,10 @@ import (
 // sample is one row of the CSV: one process at one moment.
 type sample struct {
 	elapsed    float64 // seconds since the soak started
-	rssMB      float64
+	rssMB      float64 // MiB
 	cpuPct     float64 // % of one core over the last interval
 	goroutines float64
-	heapMB     float64 // Go heap in use (HeapInuse)
+	heapMB     float64 // Go heap in use (HeapInuse), MiB
 }
 
 // series is every sample of one process, in time order.
@@ -42,7 +42,7 @@ func main() {
 	in := flag.String("in", "soak.csv", "the CSV written by scripts/soak.sh")
 	out := flag.String("out", "soak.png", "the PNG to draw")
 	warmup := flag.Float64("warmup", 60, "`seconds` at the start that the limits leave out")
-	maxGrowth := flag.Float64("max-rss-growth", 5, "largest RSS growth after the warm-up, in `MB`")
+	maxGrowth := flag.Float64("max-rss-growth", 5, "largest RSS growth after the warm-up, in `MiB`")
 	flag.Parse()
 	f, err := os.Open(*in)
 	if err != nil {
@@ -100,7 +100,7 @@ func readCSV(r io.Reader) ([]series, error) {
 			index[row[0]] = i
 			out = append(out, series{mode: row[0]})
 		}
-		heap := v[5] / 1e6
+		heap := v[5] / (1 << 20)
 		if v[5] < 0 {
 			heap = -1
 		}
@@ -110,7 +110,7 @@ func readCSV(r io.Reader) ([]series, error) {
 }
 
 // summarize prints one process's figures and reports whether it kept to
-// the limits: RSS growth after the warm-up at most maxGrowth MB, and the
+// the limits: RSS growth after the warm-up at most maxGrowth MiB, and the
 // same goroutine count throughout after it.
 func summarize(w io.Writer, s series, warmup, maxGrowth float64) bool {
 	first, last := s.samples[0], s.samples[len(s.samples)-1]
@@ -146,8 +146,8 @@ func summarize(w io.Writer, s series, warmup, maxGrowth float64) bool {
 	_, heapMax, _ := stat(heap, s.samples)
 	_, _, cpuMean := stat(cpu, s.samples)
 	fmt.Fprintf(w, "%s: %d samples over %.0f s; mean CPU %.1f%% of a core\n", s.mode, len(s.samples), last.elapsed, cpuMean)
-	fmt.Fprintf(w, "  RSS MB: first %.1f, last %.1f, max %.1f\n", first.rssMB, last.rssMB, rssMax)
-	fmt.Fprintf(w, "  heap in use MB: first %.1f, last %.1f, max %.1f\n", first.heapMB, last.heapMB, heapMax)
+	fmt.Fprintf(w, "  RSS MiB: first %.1f, last %.1f, max %.1f\n", first.rssMB, last.rssMB, rssMax)
+	fmt.Fprintf(w, "  heap in use MiB: first %.1f, last %.1f, max %.1f\n", first.heapMB, last.heapMB, heapMax)
 	if len(after) < 2 {
 		fmt.Fprintf(w, "  goroutines: first %.0f, last %.0f\n  too short to judge growth after the %.0f s warm-up\n", first.goroutines, last.goroutines, warmup)
 		return false
@@ -156,12 +156,17 @@ func summarize(w io.Writer, s series, warmup, maxGrowth float64) bool {
 	_, rssHi, _ := stat(rss, after)
 	growth := rssHi - after[0].rssMB
 	fmt.Fprintf(w, "  goroutines: first %.0f, last %.0f; after %.0f s between %.0f and %.0f\n", first.goroutines, last.goroutines, warmup, gLo, gHi)
-	fmt.Fprintf(w, "  RSS after %.0f s: %.1f MB, at most %.1f MB (growth %.1f MB, limit %.1f)\n", warmup, after[0].rssMB, rssHi, growth, maxGrowth)
+	fmt.Fprintf(w, "  RSS after %.0f s: %.1f MiB, at most %.1f MiB (growth %.1f MiB, limit %.1f)\n", warmup, after[0].rssMB, rssHi, growth, maxGrowth)
+	// A leak keeps growing; warming up (code pages touched, the heap
+	// reaching its working size) stops: the second half tells them apart.
+	mid := after[len(after)/2]
+	_, rss2, _ := stat(rss, after[len(after)/2:])
+	fmt.Fprintf(w, "  RSS over the second half (from %.0f s): %.1f MiB, at most %.1f MiB (growth %.1f MiB)\n", mid.elapsed, mid.rssMB, rss2, rss2-mid.rssMB)
 	ok := growth <= maxGrowth && gLo == gHi && gLo >= 0
 	verdict := "PASS"
 	if !ok {
 		verdict = "FAIL"
 	}
-	fmt.Fprintf(w, "  %s: RSS growth %.1f MB ≤ %.1f, goroutines flat: %v\n", verdict, growth, maxGrowth, gLo == gHi)
+	fmt.Fprintf(w, "  %s: RSS growth %.1f MiB ≤ %.1f, goroutines flat: %v\n", verdict, growth, maxGrowth, gLo == gHi)
 	return ok
 }

@@ -21,9 +21,9 @@ type panel struct {
 }
 
 var panels = []panel{
-	{"RSS (MB)", func(p sample) float64 { return p.rssMB }},
+	{"RSS (MiB)", func(p sample) float64 { return p.rssMB }},
 	{"goroutines", func(p sample) float64 { return p.goroutines }},
-	{"Go heap in use (MB)", func(p sample) float64 { return p.heapMB }},
+	{"Go heap in use (MiB)", func(p sample) float64 { return p.heapMB }},
 	{"CPU (% of a core, per interval)", func(p sample) float64 { return p.cpuPct }},
 }
 
