@@ -48,6 +48,7 @@ func run(args []string) int {
 		return 2
 	}
 	defer stopProfile()
+	defer startDebugServer(os.Stderr)() // debugserver.go: STUDIO_DEBUG_ADDR
 	if !opts.headless {
 		return runWindow(opts)
 	}
