@@ -70,7 +70,7 @@ func (m *destMemory) judge(d Destination, at time.Duration) finding {
 	case Reconnecting:
 		cause, why := classify(d.Err)
 		if cause == Server {
-			return finding{Report{Bad, Server, fmt.Sprintf("The server %s: studio is reconnecting. If it keeps happening, check that no other encoder streams with this key, and the service's status page.", why)}, orderServer}
+			return finding{Report{Bad, Server, fmt.Sprintf("The server %s: studio is reconnecting. If it keeps happening, %s.", why, serverAdvice(d.Err))}, orderServer}
 		}
 		return finding{Report{Bad, Network, fmt.Sprintf("The connection %s: studio is reconnecting; check the network (a wired connection is more reliable than Wi-Fi).", why)}, orderNetwork}
 	case Failed:
@@ -110,7 +110,7 @@ func (m *destMemory) judge(d Destination, at time.Duration) finding {
 		ago := max(1, int((at - m.lostAt).Seconds()))
 		cause, why := classify(m.lostErr)
 		if cause == Server {
-			return finding{Report{Warning, Server, fmt.Sprintf("The server %s %d s ago; studio reconnected. If it happens again, check that no other encoder streams with this key.", why, ago)}, orderServer}
+			return finding{Report{Warning, Server, fmt.Sprintf("The server %s %d s ago; studio reconnected. If it happens again, %s.", why, ago, serverAdvice(m.lostErr))}, orderServer}
 		}
 		return finding{Report{Warning, Network, fmt.Sprintf("The connection %s %d s ago; studio reconnected. Check the network if it happens again.", why, ago)}, orderNetwork}
 	}
@@ -151,6 +151,21 @@ func classify(err error) (Cause, string) {
 		return Network, "cannot reach the server"
 	}
 	return Network, "failed"
+}
+
+// serverAdvice is what to check when the server ended a connection with
+// err, one that classify puts down to the server.
+func serverAdvice(err error) string {
+	var se *wire.StatusError
+	switch {
+	case errors.As(err, &se), errors.Is(err, wire.ErrRejected):
+		return "check that no other encoder streams with this key, and the service's status page"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "the server is down or the address is wrong: check the URL and the service's status page"
+	case errors.Is(err, wire.ErrProtocol):
+		return "check that the URL is the service's RTMP ingest"
+	}
+	return "the server may be restarting, or another encoder took over this key: check the service's status page and that no other encoder streams with it"
 }
 
 // encoder judges whether encoding keeps real time, and returns the share

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -181,6 +182,9 @@ func TestServer(t *testing.T) {
 		words string
 	}{
 		{"kicked, reconnecting", Reconnecting, kicked, Report{Status: Bad, Cause: Server}, "closed the connection"},
+		{"closed: restarting or taken over", Reconnecting, kicked, Report{Status: Bad, Cause: Server}, "may be restarting, or another encoder took over"},
+		{"refused the connection", Reconnecting, fmt.Errorf("dial: %w", syscall.ECONNREFUSED), Report{Status: Bad, Cause: Server}, "the server is down or the address is wrong"},
+		{"publish refused while reconnecting", Reconnecting, &wire.StatusError{Op: "publish", Status: wire.Status{Code: "NetStream.Publish.BadName"}}, Report{Status: Bad, Cause: Server}, "no other encoder streams with this key"},
 		{"refused", Failed, &wire.StatusError{Op: "publish", Status: wire.Status{Code: "NetStream.Publish.BadName"}}, Report{Status: Bad, Cause: Server}, "NetStream.Publish.BadName"},
 		{"no acknowledgements", Reconnecting, fmt.Errorf("%w: %w: 5 bytes", wire.ErrTimeout, wire.ErrNotAcknowledged), Report{Status: Bad, Cause: Server}, "stopped acknowledging"},
 		{"timed out", Reconnecting, fmt.Errorf("write: %w", wire.ErrTimeout), Report{Status: Bad, Cause: Network}, "timed out"},
