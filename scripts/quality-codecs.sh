@@ -48,7 +48,8 @@ for clip in "${clips[@]}"; do
   for kbps in "${rates[@]}"; do
     for c in "${codecs[@]}"; do
       out="$tmp/out.$c"
-      res=$("$tmp/codecbench" -codec "$c" -in "$src" -frames $frames -kbps "$kbps" -o "$out")
+      res=$("$tmp/codecbench" -codec "$c" -in "$src" -frames $frames -kbps "$kbps" -o "$out" 2>"$tmp/log") ||
+        { cat "$tmp/log" >&2; exit 1; }
       errs=$(ffmpeg -v error -i "$out" -f null - 2>&1)
       if [[ -n $errs ]]; then
         echo "ffmpeg decoding $clip $c $kbps: $errs" >&2

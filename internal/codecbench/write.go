@@ -116,7 +116,7 @@ var temporalDelimiter = []byte{0x12, 0x00}
 func (v *ivfWriter) write(p *encode.Packet) error {
 	var fh [12]byte
 	binary.LittleEndian.PutUint32(fh[:], uint32(len(temporalDelimiter)+len(p.Data)))
-	binary.LittleEndian.PutUint64(fh[4:], uint64(p.PTS*time.Duration(v.fps)/time.Second))
+	binary.LittleEndian.PutUint64(fh[4:], uint64((p.PTS*time.Duration(v.fps)+time.Second/2)/time.Second)) // in frames, rounded
 	for _, b := range [][]byte{fh[:], temporalDelimiter, p.Data} {
 		if _, err := v.w.Write(b); err != nil {
 			return err
