@@ -34,6 +34,12 @@ int studio_av1_open(studio_av1 **pe, const studio_av1_config *c) {
   p.maximum_buffer_size_ms = 1000;
   p.intra_refresh_type = SVT_AV1_KF_REFRESH;
   p.intra_period_length = c->intra_period;
+  // Speed on two cores (see BenchmarkEncode720p and scripts/bench-codecs.sh):
+  p.logical_processors = 0; // SVT-AV1's pipeline threads over all cores: its stages overlap consecutive pictures
+  p.scene_change_detection = 0; // no scene cut analysis: key frames only every intra period or on request
+  p.enable_tf = 0; // no temporal filtering of key frames: it needs future pictures that low delay does not have
+  p.look_ahead_distance = 0; // no lookahead: each picture is coded as soon as the next arrives
+  p.enable_tpl_la = 0; // no temporal dependency model, which needs the lookahead
   r = svt_av1_enc_set_parameter(e->handle, &p);
   if (r == EB_ErrorNone) {
     r = svt_av1_enc_init(e->handle);

@@ -43,6 +43,10 @@
 //   - The sequence header OBU, which SVT-AV1 also writes in front of every
 //     key frame (kept there: the issue allows it), goes into Record.
 //   - SVT-AV1's log is limited to errors unless SVT_LOG is set.
+//   - For speed on two cores (see bridge.c): preset 13 (DefaultPreset), the
+//     pipeline's threads over all cores, and no scene change detection,
+//     temporal filtering, lookahead or temporal dependency model, none of
+//     which low delay can use.
 //
 // Speed, measured with the package benchmarks (the synth pattern, unpaced,
 // 2.5 Mbit/s at 720p) on 2 cores of a 2.0 GHz Xeon shared with other work
@@ -61,9 +65,14 @@
 // (encode/h264's own BenchmarkEncode720p, x264 veryfast through that
 // package, took 21 ms per frame in the same session.)
 //
-// So no preset keeps 720p30 in real time there; SVT-AV1 preset 12 costs
-// about 4.6 times the CPU of x264 veryfast. At preset 12, 854x480 takes 31
-// ms (45 ms CPU) per frame, about 30 fps, and 640x360 18 ms (24 ms CPU).
-// A restart (SetBitrate, ForceKeyframe) at 720p took no longer than an
-// ordinary frame.
+// (That table is from before preset 13 became the default.) With the
+// present settings, scripts/bench-codecs.sh (BenchmarkCodec720p, the same
+// frames, 2 cores under load 5 to 7) measured 56 ms of CPU per 1280x720
+// frame at preset 13 (median of 3; x264 veryfast 15.5 ms, 3.6 times less)
+// and 25 fps of wall time; on ffmpeg's mandelbrot zoom, 32 to 38 ms. At
+// 30 fps that is 1.7 cores of CPU on the pattern (with its band of fresh
+// noise) and 1.0 to 1.2 on the zoom: 720p30 holds on two free cores for
+// ordinary pictures, not for the pattern (not yet measured on an idle
+// machine). A restart (SetBitrate, ForceKeyframe) at 720p took no longer
+// than an ordinary frame.
 package av1

@@ -13,9 +13,9 @@ import (
 const (
 	DefaultBitrateKbps = 2500
 	DefaultKeyInterval = 2 * time.Second
-	// DefaultPreset is x265's fastest: the only one that can keep
-	// 1280x720 at 30 fps in real time on two cores (see the package doc
-	// and BenchmarkEncode720p).
+	// DefaultPreset is x265's fastest, the only one that comes near
+	// 1280x720 at 30 fps on two cores (see the package doc and
+	// BenchmarkCodec720p).
 	DefaultPreset = "ultrafast"
 )
 

@@ -5,7 +5,6 @@
 // HEVCDecoderConfigurationRecord of encode.VideoConfig.
 //
 // How x265 is set up, and why:
-//
 //   - The tune is zerolatency: no B-frames, no lookahead, one frame thread
 //     (wavefront rows still spread over the cores), so each picture in
 //     yields its access unit in the same call and DTS = PTS.
@@ -22,10 +21,17 @@
 //     headers); x265 writes no access unit delimiters and no SEI, so
 //     packets hold coded slices only. Logging is at warning level.
 //   - x265 reads the frames in place, with their strides: no copy.
+//   - For speed on two cores (see x265.go): ultrafast, no psy-rd, no SAO, no
+//     adaptive quantisation, one frame thread with wavefront rows.
 //
-// On two cores, the ultrafast preset (the default) takes about 45 ms of CPU
-// per 1280x720 frame, 2.4 times x264's veryfast; 720p at 30 fps is in real
-// time only with both cores to itself. 854x480 takes about 22 ms.
+// Cost, measured with scripts/bench-codecs.sh (BenchmarkCodec720p: the synth
+// pattern, 1280x720 at 2.5 Mbit/s, unpaced) on 2 cores shared with other
+// work (load 5 to 7): 44 ms of CPU per frame (median of 3; x264 veryfast
+// 15.5 ms, 2.9 times less), 24 fps of wall time (under that load it got
+// about one core, as x264 did). On ffmpeg's mandelbrot zoom it
+// takes 51 to 55 ms. At 30 fps that is 1.3 to 1.65 cores of CPU, so 720p30
+// is in real time only with both cores nearly to itself (not yet measured
+// on an idle machine); 854x480 takes about 22 ms.
 package hevc
 
 import (

@@ -61,6 +61,13 @@ static int studio_x265_open(studio_x265 **out, const char *preset, int w, int h,
 	p->rc.bitrate = kbps;
 	p->rc.vbvMaxBitrate = kbps;
 	p->rc.vbvBufferSize = kbps; // one second
+	// Speed on two cores (see BenchmarkEncode720p and scripts/bench-codecs.sh):
+	p->frameNumThreads = 1; // one picture in flight: its access unit comes out of the same call
+	p->bEnableWavefront = 1; // CTU rows in parallel over the pool: the only parallelism left with one frame thread
+	p->psyRd = 0; // psy-rd costs CPU and PSNR (measured -0.1 dB) for a texture ultrafast's RD level barely keeps
+	p->bEnableSAO = 0; // ultrafast's own choice, kept explicit: SAO costs CPU for little at this speed
+	p->rc.aqMode = X265_AQ_NONE; // no adaptive quantisation: ultrafast's strength is 0 anyway, skip its analysis
+	p->lookaheadDepth = 0; // zerolatency's: no frame waits for the lookahead
 	if (x265_param_apply_profile(p, "main") < 0) { studio_x265_free(s); return STUDIO_X265_EPROFILE; }
 	s->in = x265_picture_alloc();
 	s->out = x265_picture_alloc();
