@@ -33,6 +33,7 @@ func (s *Studio) load() {
 	c.VideoKbps.SetText(strconv.Itoa(s.prefs.VideoKbps))
 	c.AudioKbps.SetSelected(pick(AudioBitrates, s.prefs.AudioKbps, "128"))
 	c.Preset.SetSelected(pick(Presets, s.prefs.Preset, "veryfast"))
+	c.Codec.SetSelected(codecChoice(s.prefs.Codec))
 	s.loadDestinations()
 	if err := s.be.AudioOutput(); err != nil {
 		c.Monitor.Disable()
@@ -105,7 +106,7 @@ func (s *Studio) settings() (Settings, error) {
 		CameraID: idOf(s.be.Cameras(), c.Camera.Selected), Width: w, Height: h, FPS: fps,
 		MicrophoneID: idOf(s.be.Microphones(), c.Microphone.Selected),
 		VideoKbps:    vkbps, AudioKbps: akbps, Preset: c.Preset.Selected,
-		KeyInterval: KeyIntervalSeconds * time.Second,
+		KeyInterval: KeyIntervalSeconds * time.Second, Codec: codecOf(c.Codec.Selected),
 	}, nil
 }
 
@@ -172,6 +173,7 @@ func (s *Studio) saveSoon() {
 		p.VideoKbps = v
 	}
 	p.AudioKbps, p.Preset = c.AudioKbps.Selected, c.Preset.Selected
+	p.Codec = codecOf(c.Codec.Selected).String()
 	p.Destinations = p.Destinations[:0:0]
 	for _, r := range s.rows {
 		p.Destinations = append(p.Destinations, r.pref())

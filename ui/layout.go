@@ -74,6 +74,7 @@ func (s *Studio) build() {
 	s.clearStats()
 
 	linkTestRow := s.buildLinkTest()
+	refusalRow := s.buildCodec()
 	c.TestLink, c.LinkResult, c.ApplyLink = s.link.button, s.link.result, s.link.apply
 	videoRow := container.NewGridWithColumns(2, c.Size, c.FPS)
 	settings := container.NewVBox(
@@ -86,10 +87,12 @@ func (s *Studio) build() {
 		s.warnings.source,
 		heading("Encoding"),
 		widget.NewForm(
+			widget.NewFormItem("Codec", c.Codec),
 			widget.NewFormItem("Video kbps", c.VideoKbps),
 			widget.NewFormItem("Audio kbps", c.AudioKbps),
 			widget.NewFormItem("Preset", c.Preset),
 		),
+		refusalRow,
 		s.warnings.bitrate,
 		container.NewBorder(nil, nil, nil, container.NewHBox(s.link.button, s.addDest), heading("Destinations")),
 		s.destBox,

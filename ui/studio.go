@@ -64,6 +64,7 @@ type Studio struct {
 	warnings   struct{ source, dest, bitrate, monitor *widget.Label }
 	health     *healthView
 	link       linkTest
+	refusal    codecRefusal
 	advice     *widget.Label
 	rows       []*destRow                          // the destination list, in order
 	destBox    *fyne.Container                     // shows rows
@@ -119,6 +120,11 @@ type Controls struct {
 	Camera, Size, FPS, Microphone *widget.Select
 	VideoKbps                     *widget.SelectEntry
 	AudioKbps, Preset             *widget.Select
+	// Codec is the video codec (CodecChoices). When a server refuses it,
+	// CodecNotice says so and UseH264 switches to H.264.
+	Codec       *widget.Select
+	CodecNotice *widget.Label
+	UseH264     *widget.Button
 	// Destination, Server, Key and ShowKey are the first destination's
 	// (Destinations[0]).
 	Destination    *widget.Select
