@@ -34,6 +34,8 @@ func (s *Studio) load() {
 	c.AudioKbps.SetSelected(pick(AudioBitrates, s.prefs.AudioKbps, "128"))
 	c.Preset.SetSelected(pick(Presets, s.prefs.Preset, "veryfast"))
 	c.Codec.SetSelected(codecChoice(s.prefs.Codec))
+	c.PreviewRate.SetSelected(pick(PreviewRates, s.prefs.PreviewFPS, DefaultPreviewRate))
+	s.preview.setRate(previewRate(c.PreviewRate.Selected))
 	s.loadDestinations()
 	if err := s.be.AudioOutput(); err != nil {
 		c.Monitor.Disable()
@@ -129,6 +131,13 @@ func (s *Studio) sourcesChanged() {
 	s.requestPreview()
 }
 
+// previewRateChanged applies and saves the preview's frame rate; it may
+// change while live.
+func (s *Studio) previewRateChanged(choice string) {
+	s.preview.setRate(previewRate(choice))
+	s.saveSoon()
+}
+
 // bitrateChanged validates the bitrate and applies the service's cap.
 func (s *Studio) bitrateChanged() {
 	if s.updating {
@@ -174,6 +183,7 @@ func (s *Studio) saveSoon() {
 	}
 	p.AudioKbps, p.Preset = c.AudioKbps.Selected, c.Preset.Selected
 	p.Codec = codecOf(c.Codec.Selected).String()
+	p.PreviewFPS = c.PreviewRate.Selected
 	p.Destinations = p.Destinations[:0:0]
 	for _, r := range s.rows {
 		p.Destinations = append(p.Destinations, r.pref())
