@@ -102,7 +102,7 @@ func (s *Studio) build() {
 	left := container.NewVScroll(settings)
 	left.SetMinSize(fyne.NewSize(360, 0))
 
-	screen := container.NewStack(canvas.NewRectangle(color.Black), s.preview.img)
+	screen := container.NewStack(s.preview.back, s.preview.img)
 	meterRow := container.NewBorder(nil, nil, widget.NewLabel("Mic"),
 		container.NewHBox(c.Mute, c.Monitor), container.NewPadded(s.meter))
 	statsGrid := container.NewGridWithColumns(4,

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"image"
+	"image/color"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -38,8 +39,13 @@ func previewRate(choice string) int32 {
 // accept and convert run on the backend's frame goroutine; show and the
 // setters on the UI goroutine; the atomics are what they share.
 type previewView struct {
-	img  *canvas.Image // UI goroutine only
-	rate atomic.Int32  // frames a second; 0 shows none
+	img *canvas.Image // UI goroutine only
+	// back is the black screen shown while there is no frame; it is
+	// hidden under a frame, so that the window does not fill that area
+	// twice on every redraw (with a software renderer, a third of a
+	// redraw's cost).
+	back *canvas.Rectangle
+	rate atomic.Int32 // frames a second; 0 shows none
 	// hidden is set while the window cannot be seen.
 	hidden  atomic.Bool
 	box     atomic.Uint64 // drawn area in pixels, width<<32 | height; 0 before layout
@@ -64,6 +70,7 @@ func newPreviewView() *previewView {
 	p.img.FillMode = canvas.ImageFillContain
 	p.img.ScaleMode = canvas.ImageScaleFastest
 	p.img.SetMinSize(fyne.NewSize(320, 180))
+	p.back = canvas.NewRectangle(color.Black)
 	p.rate.Store(previewRate(DefaultPreviewRate))
 	return p
 }
@@ -134,6 +141,9 @@ func (p *previewView) show() {
 	old, _ := p.img.Image.(*image.RGBA)
 	p.img.Image = buf
 	p.img.Refresh()
+	if p.back.Visible() {
+		p.back.Hide()
+	}
 	if old != nil && old != buf {
 		p.free <- old // never blocks: the channel holds both buffers
 	}
@@ -164,6 +174,7 @@ func (p *previewView) setRate(fps int32) {
 	if old, _ := p.img.Image.(*image.RGBA); old != nil {
 		p.img.Image = nil
 		p.img.Refresh()
+		p.back.Show()
 		p.free <- old
 	}
 }

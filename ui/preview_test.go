@@ -174,12 +174,17 @@ func TestPreviewRateChoiceSavedAndOff(t *testing.T) {
 	if p.made.Load() != 2 {
 		t.Errorf("at 30 fps, 2 frames 1/30 s apart: %d converted", p.made.Load())
 	}
+	h.s.Do(func() {
+		if p.back.Visible() {
+			t.Error("the black screen is drawn under a frame")
+		}
+	})
 	h.do(func(c Controls) { c.PreviewRate.SetSelected("Off") })
 	*now = now.Add(time.Second)
 	h.s.onFrame(frame)
 	h.s.Do(func() {
-		if p.made.Load() != 2 || p.img.Image != nil {
-			t.Errorf("preview Off: %d converted, image %T", p.made.Load(), p.img.Image)
+		if p.made.Load() != 2 || p.img.Image != nil || !p.back.Visible() {
+			t.Errorf("preview Off: %d converted, image %T, black screen shown %v", p.made.Load(), p.img.Image, p.back.Visible())
 		}
 	})
 	if got := prefs.String(prefPrefix + "preview_fps"); got != "Off" {
