@@ -2,7 +2,6 @@ package app
 
 import (
 	"image"
-	"image/draw"
 	"math"
 	"sync"
 	"sync/atomic"
@@ -15,21 +14,31 @@ import (
 // PreviewWidth is the widest preview frame handed to the window.
 const PreviewWidth = 640
 
+// PreviewMaxFPS is the most preview frames a second handed to the window:
+// as many as a 30 fps camera gives. The window shows fewer (it picks its
+// own rate) and skips the rest at the cost of a check.
+const PreviewMaxFPS = 30
+
 // previewInterval is the least capture time between two preview frames:
-// 20 fps, smooth enough for a preview and two thirds of the window's
-// redrawing at 30.
-const previewInterval = 50 * time.Millisecond
+// a little under 1/PreviewMaxFPS, so that a 30 fps source's timestamps,
+// rounded, give every frame.
+const previewInterval = time.Second/PreviewMaxFPS - 3*time.Millisecond
 
-// levelInterval is the least capture time between two level callbacks, the
-// same as the preview's, so that the window can redraw both at once.
-const levelInterval = previewInterval
+// levelInterval is the least capture time between two level callbacks:
+// 20 a second.
+const levelInterval = 50 * time.Millisecond
 
-// previewer makes the window's preview images. Its tap (given to
+// previewer makes the window's preview frames. Its tap (given to
 // tap.Video) runs on the encoder's goroutine: it copies a downsized sample
-// of the frame into a free buffer (about 0.1 ms for 1280x720 to 640x360)
-// and hands it to a converter goroutine that makes the RGBA image and calls
-// the callback. When the converter is still busy the frame is skipped, so a
-// slow preview never slows the encoder.
+// of the frame, at most PreviewWidth wide, into a free buffer (about
+// 0.1 ms for 1280x720 to 640x360) and hands it to a goroutine of its own
+// that calls the callback with it. When that goroutine is still busy the
+// frame is skipped, so a slow preview never slows the encoder.
+//
+// The frame given to the callback is a 4:2:0 *image.YCbCr that stays
+// valid only until the callback returns: the previewer writes into it
+// again afterwards. Nothing is converted to RGB here; the window converts
+// the frames it shows, at the size it shows them.
 type previewer struct {
 	onFrame atomic.Pointer[func(image.Image)]
 	// Column and row maps from preview to source pixels, made for the
@@ -38,7 +47,7 @@ type previewer struct {
 	xs, ys     []int // luma
 	cxs, cys   []int // chroma
 	free, full chan *image.YCbCr
-	done       chan struct{} // closed when the converter has returned
+	done       chan struct{} // closed when the caller goroutine has returned
 	stop       sync.Once
 }
 
@@ -49,7 +58,7 @@ func newPreviewer(p capture.VideoProps) *previewer {
 	for range 2 {
 		v.free <- image.NewYCbCr(image.Rect(0, 0, pw, ph), image.YCbCrSubsampleRatio420)
 	}
-	go v.convert()
+	go v.deliver()
 	return v
 }
 
@@ -72,31 +81,24 @@ func (v *previewer) tap(img *image.YCbCr, _ time.Duration) {
 	case buf := <-v.free:
 		v.downsize(buf, img)
 		v.full <- buf // never blocks: it holds as many buffers as exist
-	default: // the converter is behind: skip this frame
+	default: // the callback is behind: skip this frame
 	}
 }
 
-// close stops the converter; no tap may run during or after it.
+// close stops the caller goroutine; no tap may run during or after it.
 func (v *previewer) close() {
 	v.stop.Do(func() { close(v.full) })
 	<-v.done
 }
 
-// convert turns sampled frames into RGBA images for the callback.
-func (v *previewer) convert() {
+// deliver hands sampled frames to the callback, one at a time.
+func (v *previewer) deliver() {
 	defer close(v.done)
 	for buf := range v.full {
-		fn := v.onFrame.Load()
-		if fn == nil {
-			v.free <- buf
-			continue
+		if fn := v.onFrame.Load(); fn != nil {
+			(*fn)(buf)
 		}
-		// A fresh image each time: the window may still be drawing the
-		// previous one.
-		rgba := image.NewRGBA(buf.Rect)
-		draw.Draw(rgba, rgba.Rect, buf, buf.Rect.Min, draw.Src)
 		v.free <- buf
-		(*fn)(rgba)
 	}
 }
 

@@ -33,6 +33,9 @@ func (s *Studio) load() {
 	c.VideoKbps.SetText(strconv.Itoa(s.prefs.VideoKbps))
 	c.AudioKbps.SetSelected(pick(AudioBitrates, s.prefs.AudioKbps, "128"))
 	c.Preset.SetSelected(pick(Presets, s.prefs.Preset, "veryfast"))
+	c.Codec.SetSelected(codecChoice(s.prefs.Codec))
+	c.PreviewRate.SetSelected(pick(PreviewRates, s.prefs.PreviewFPS, DefaultPreviewRate))
+	s.preview.setRate(previewRate(c.PreviewRate.Selected))
 	s.loadDestinations()
 	if err := s.be.AudioOutput(); err != nil {
 		c.Monitor.Disable()
@@ -105,7 +108,7 @@ func (s *Studio) settings() (Settings, error) {
 		CameraID: idOf(s.be.Cameras(), c.Camera.Selected), Width: w, Height: h, FPS: fps,
 		MicrophoneID: idOf(s.be.Microphones(), c.Microphone.Selected),
 		VideoKbps:    vkbps, AudioKbps: akbps, Preset: c.Preset.Selected,
-		KeyInterval: KeyIntervalSeconds * time.Second,
+		KeyInterval: KeyIntervalSeconds * time.Second, Codec: codecOf(c.Codec.Selected),
 	}, nil
 }
 
@@ -126,6 +129,13 @@ func (s *Studio) sourcesChanged() {
 	s.lost.camera, s.lost.microphone = "", ""
 	s.showLost()
 	s.requestPreview()
+}
+
+// previewRateChanged applies and saves the preview's frame rate; it may
+// change while live.
+func (s *Studio) previewRateChanged(choice string) {
+	s.preview.setRate(previewRate(choice))
+	s.saveSoon()
 }
 
 // bitrateChanged validates the bitrate and applies the service's cap.
@@ -172,6 +182,8 @@ func (s *Studio) saveSoon() {
 		p.VideoKbps = v
 	}
 	p.AudioKbps, p.Preset = c.AudioKbps.Selected, c.Preset.Selected
+	p.Codec = codecOf(c.Codec.Selected).String()
+	p.PreviewFPS = c.PreviewRate.Selected
 	p.Destinations = p.Destinations[:0:0]
 	for _, r := range s.rows {
 		p.Destinations = append(p.Destinations, r.pref())

@@ -2,7 +2,10 @@ package ui
 
 import (
 	"fmt"
+	"image"
 	"image/color"
+	"image/draw"
+	"math"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -21,7 +24,8 @@ var (
 
 // BitrateGraph draws the video bitrate of the last GraphSeconds samples as a
 // line, with the target bitrate as a thin second line. Add and Reset
-// must be called on the UI goroutine.
+// must be called on the UI goroutine. It is one image for the window to
+// draw, made again only when a sample comes (once a second while live).
 type BitrateGraph struct {
 	widget.BaseWidget
 	samples []float64 // oldest first, at most GraphSeconds
@@ -55,23 +59,22 @@ func (g *BitrateGraph) Reset() {
 func (g *BitrateGraph) Samples() []float64 { return append([]float64(nil), g.samples...) }
 
 func (g *BitrateGraph) CreateRenderer() fyne.WidgetRenderer {
-	r := &graphRenderer{g: g, back: canvas.NewRectangle(graphBack), target: canvas.NewLine(graphTarget)}
+	r := &graphRenderer{g: g}
+	r.raster = canvas.NewRaster(r.draw)
+	r.raster.ScaleMode = canvas.ImageScaleFastest
 	r.scale = canvas.NewText("", theme.Color(theme.ColorNamePlaceHolder))
 	r.scale.TextSize = theme.CaptionTextSize()
-	for i := range r.lines {
-		r.lines[i] = canvas.NewLine(graphVideo)
-		r.lines[i].StrokeWidth = 2
-	}
-	r.target.StrokeWidth = 1
 	return r
 }
 
+// graphRenderer draws the background and both lines into one raster
+// image (one texture for the window to draw, made again only when the
+// graph changes), with the scale as text on top.
 type graphRenderer struct {
 	g      *BitrateGraph
-	back   *canvas.Rectangle
-	target *canvas.Line
+	raster *canvas.Raster
 	scale  *canvas.Text
-	lines  [GraphSeconds - 1]*canvas.Line
+	img    *image.RGBA // reused by draw, on the UI goroutine
 }
 
 // top returns the kbps at the top edge: a round number above every sample
@@ -92,28 +95,64 @@ func (r *graphRenderer) top() float64 {
 	return t
 }
 
-func (r *graphRenderer) Layout(size fyne.Size) {
-	r.back.Resize(size)
+// draw is the raster's generator: the graph at w x h pixels.
+func (r *graphRenderer) draw(w, h int) image.Image {
+	if r.img == nil || r.img.Rect.Dx() != w || r.img.Rect.Dy() != h {
+		r.img = image.NewRGBA(image.Rect(0, 0, w, h))
+	}
+	img := r.img
+	draw.Draw(img, img.Rect, image.NewUniform(graphBack), image.Point{}, draw.Src)
 	top := r.top()
-	y := func(kbps float64) float32 {
-		return size.Height - float32(kbps/top)*size.Height
-	}
-	dx := size.Width / float32(GraphSeconds-1)
-	n := len(r.g.samples)
-	off := GraphSeconds - n // right-aligned: the newest sample is at the right edge
-	for i, l := range r.lines {
-		if i+1 >= n {
-			l.Hidden = true
-			continue
+	y := func(kbps float64) float64 { return float64(h-1) - kbps/top*float64(h-1) }
+	if t := r.g.target; t > 0 {
+		ty := int(math.Round(y(t)))
+		for x := range w {
+			blend(img, x, ty, graphTarget)
 		}
-		l.Hidden = false
-		l.Position1 = fyne.NewPos(float32(off+i)*dx, y(r.g.samples[i]))
-		l.Position2 = fyne.NewPos(float32(off+i+1)*dx, y(r.g.samples[i+1]))
 	}
-	r.target.Hidden = r.g.target <= 0
-	r.target.Position1 = fyne.NewPos(0, y(r.g.target))
-	r.target.Position2 = fyne.NewPos(size.Width, y(r.g.target))
-	r.scale.Text = fmt.Sprintf("%.0f kbps · last %d s", top, GraphSeconds)
+	n := len(r.g.samples)
+	dx := float64(w-1) / float64(GraphSeconds-1)
+	off := GraphSeconds - n // right-aligned: the newest sample is at the right edge
+	for i := 0; i+1 < n; i++ {
+		x0, x1 := float64(off+i)*dx, float64(off+i+1)*dx
+		segment(img, x0, y(r.g.samples[i]), x1, y(r.g.samples[i+1]), graphVideo)
+	}
+	return img
+}
+
+// segment draws a line about 2 pixels thick from (x0, y0) to (x1, y1),
+// x0 < x1, a column at a time.
+func segment(img *image.RGBA, x0, y0, x1, y1 float64, c color.NRGBA) {
+	for x := int(math.Floor(x0)); x <= int(math.Ceil(x1)); x++ {
+		t := min(max((float64(x)-x0)/(x1-x0), 0), 1)
+		// The column spans from this x's y to the next's, so that steep
+		// segments stay joined.
+		ya := y0 + (y1-y0)*t
+		yb := y0 + (y1-y0)*min(t+1/(x1-x0), 1)
+		lo, hi := int(math.Floor(min(ya, yb)-0.5)), int(math.Ceil(max(ya, yb)+0.5))
+		for y := lo; y <= hi; y++ {
+			blend(img, x, y, c)
+		}
+	}
+}
+
+// blend draws c over the pixel at (x, y), if it is inside img.
+func blend(img *image.RGBA, x, y int, c color.NRGBA) {
+	if !(image.Point{x, y}.In(img.Rect)) {
+		return
+	}
+	i := img.PixOffset(x, y)
+	p := img.Pix[i : i+4 : i+4]
+	a := uint32(c.A)
+	for k, v := range [3]uint8{c.R, c.G, c.B} {
+		p[k] = uint8((uint32(v)*a + uint32(p[k])*(255-a)) / 255)
+	}
+	p[3] = 0xff
+}
+
+func (r *graphRenderer) Layout(size fyne.Size) {
+	r.raster.Resize(size)
+	r.scale.Text = fmt.Sprintf("%.0f kbps · last %d s", r.top(), GraphSeconds)
 	r.scale.Move(fyne.NewPos(4, 2))
 	r.scale.Resize(r.scale.MinSize())
 }
@@ -122,18 +161,12 @@ func (r *graphRenderer) MinSize() fyne.Size { return fyne.NewSize(200, 64) }
 
 func (r *graphRenderer) Refresh() {
 	r.Layout(r.g.Size())
-	for _, o := range r.Objects() {
-		o.Refresh()
-	}
+	r.raster.Refresh()
+	r.scale.Refresh()
 }
 
 func (r *graphRenderer) Objects() []fyne.CanvasObject {
-	objs := make([]fyne.CanvasObject, 0, len(r.lines)+3)
-	objs = append(objs, r.back, r.target)
-	for _, l := range r.lines {
-		objs = append(objs, l)
-	}
-	return append(objs, r.scale)
+	return []fyne.CanvasObject{r.raster, r.scale}
 }
 
 func (r *graphRenderer) Destroy() {}

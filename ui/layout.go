@@ -59,10 +59,8 @@ func (s *Studio) build() {
 	s.advice.Importance = widget.LowImportance
 	s.advice.SizeName = theme.SizeNameCaptionText
 
-	s.preview = canvas.NewImageFromImage(nil)
-	s.preview.FillMode = canvas.ImageFillContain
-	s.preview.ScaleMode = canvas.ImageScaleFastest
-	s.preview.SetMinSize(fyne.NewSize(320, 180))
+	s.preview = newPreviewView()
+	c.PreviewRate = widget.NewSelect(PreviewRates, s.previewRateChanged)
 	s.meter = NewLevelMeter()
 	s.graph = NewBitrateGraph()
 	for _, b := range []*binding.String{&s.stats.uptime, &s.stats.video, &s.stats.audio, &s.stats.fps,
@@ -74,6 +72,7 @@ func (s *Studio) build() {
 	s.clearStats()
 
 	linkTestRow := s.buildLinkTest()
+	refusalRow := s.buildCodec()
 	c.TestLink, c.LinkResult, c.ApplyLink = s.link.button, s.link.result, s.link.apply
 	videoRow := container.NewGridWithColumns(2, c.Size, c.FPS)
 	settings := container.NewVBox(
@@ -82,14 +81,17 @@ func (s *Studio) build() {
 			widget.NewFormItem("Camera", c.Camera),
 			widget.NewFormItem("Video", videoRow),
 			widget.NewFormItem("Microphone", c.Microphone),
+			widget.NewFormItem("Preview fps", c.PreviewRate),
 		),
 		s.warnings.source,
 		heading("Encoding"),
 		widget.NewForm(
+			widget.NewFormItem("Codec", c.Codec),
 			widget.NewFormItem("Video kbps", c.VideoKbps),
 			widget.NewFormItem("Audio kbps", c.AudioKbps),
 			widget.NewFormItem("Preset", c.Preset),
 		),
+		refusalRow,
 		s.warnings.bitrate,
 		container.NewBorder(nil, nil, nil, container.NewHBox(s.link.button, s.addDest), heading("Destinations")),
 		s.destBox,
@@ -100,7 +102,7 @@ func (s *Studio) build() {
 	left := container.NewVScroll(settings)
 	left.SetMinSize(fyne.NewSize(360, 0))
 
-	screen := container.NewStack(canvas.NewRectangle(color.Black), s.preview)
+	screen := container.NewStack(s.preview.back, s.preview.img)
 	meterRow := container.NewBorder(nil, nil, widget.NewLabel("Mic"),
 		container.NewHBox(c.Mute, c.Monitor), container.NewPadded(s.meter))
 	statsGrid := container.NewGridWithColumns(4,

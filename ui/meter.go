@@ -22,11 +22,20 @@ var (
 
 // LevelMeter is a horizontal audio meter: a bar for the RMS level, green
 // up to -18 dBFS, yellow up to -6 and red above, with a tick at the peak.
-// SetLevel must be called on the UI goroutine.
+// SetLevel must be called on the UI goroutine. The meter redraws only
+// when what it draws changes by a pixel or more.
 type LevelMeter struct {
 	widget.BaseWidget
 	peakDB, rmsDB float64
 	muted         bool
+	drawn         meterPixels // what the last redraw drew
+	redraws       int         // redraws asked for, for tests
+}
+
+// meterPixels is what the meter draws: the bar's and the peak's ends, in
+// pixels of the given width.
+type meterPixels struct {
+	width, rms, peak int
 }
 
 // NewLevelMeter returns a meter showing silence.
@@ -39,7 +48,16 @@ func NewLevelMeter() *LevelMeter {
 // SetLevel shows a new level, in dBFS.
 func (m *LevelMeter) SetLevel(peakDB, rmsDB float64) {
 	m.peakDB, m.rmsDB = peakDB, rmsDB
-	m.Refresh()
+	if px := m.pixels(); px != m.drawn || px.width == 0 {
+		m.drawn = px
+		m.redraws++
+		m.Refresh()
+	}
+}
+
+func (m *LevelMeter) pixels() meterPixels {
+	w := m.Size().Width
+	return meterPixels{width: int(w), rms: int(fraction(m.rmsDB) * w), peak: int(fraction(m.peakDB) * w)}
 }
 
 // Level returns the level shown.
@@ -48,6 +66,7 @@ func (m *LevelMeter) Level() (peakDB, rmsDB float64) { return m.peakDB, m.rmsDB 
 // SetMuted greys the meter out.
 func (m *LevelMeter) SetMuted(muted bool) {
 	m.muted = muted
+	m.redraws++
 	m.Refresh()
 }
 

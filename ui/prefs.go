@@ -32,6 +32,8 @@ type Prefs struct {
 	VideoKbps  int
 	AudioKbps  string
 	Preset     string
+	Codec      string // "h264", "hevc" or "av1", as app.ParseCodec reads it
+	PreviewFPS string // one of PreviewRates
 	// Destination and Server are the first destination's service and
 	// Custom server, as a window with a single destination saved them;
 	// Destinations is the whole list, and wins when saved.
@@ -58,7 +60,8 @@ type DestPref struct {
 func DefaultPrefs() Prefs {
 	return Prefs{
 		Camera: TestPatternID, Size: "1280x720", FPS: "30", Microphone: TestToneID,
-		VideoKbps: 2500, AudioKbps: "128", Preset: "veryfast",
+		VideoKbps: 2500, AudioKbps: "128", Preset: "veryfast", Codec: "h264",
+		PreviewFPS:  DefaultPreviewRate,
 		Destination: "YouTube", RecordDir: defaultRecordDir(),
 		Destinations: []DestPref{{ID: 1, Service: "YouTube"}},
 	}
@@ -93,6 +96,8 @@ func LoadPrefs(p fyne.Preferences) Prefs {
 		VideoKbps:   p.IntWithFallback(prefPrefix+"video_kbps", d.VideoKbps),
 		AudioKbps:   p.StringWithFallback(prefPrefix+"audio_kbps", d.AudioKbps),
 		Preset:      p.StringWithFallback(prefPrefix+"preset", d.Preset),
+		Codec:       p.StringWithFallback(prefPrefix+"codec", d.Codec),
+		PreviewFPS:  p.StringWithFallback(prefPrefix+"preview_fps", d.PreviewFPS),
 		Destination: p.StringWithFallback(prefPrefix+"destination", d.Destination),
 		Server:      p.StringWithFallback(prefPrefix+"server", d.Server),
 		RecordDir:   p.StringWithFallback(prefPrefix+"record_dir", d.RecordDir),
@@ -137,6 +142,8 @@ func (s Prefs) Save(p fyne.Preferences) {
 	p.SetInt(prefPrefix+"video_kbps", s.VideoKbps)
 	p.SetString(prefPrefix+"audio_kbps", s.AudioKbps)
 	p.SetString(prefPrefix+"preset", s.Preset)
+	p.SetString(prefPrefix+"codec", s.Codec)
+	p.SetString(prefPrefix+"preview_fps", s.PreviewFPS)
 	if len(s.Destinations) > 0 {
 		s.Destination, s.Server = s.Destinations[0].Service, s.Destinations[0].Server
 		if b, err := json.Marshal(s.Destinations); err == nil {

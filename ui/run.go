@@ -29,8 +29,10 @@ func Run(o Options) {
 	a := fyneapp.NewWithID(AppID)
 	a.SetIcon(assets.Icon)
 	w := a.NewWindow("studio " + o.Version)
+	visible, releaseVisible := windowVisibility(w)
+	defer releaseVisible()
 	s := New(Config{Backend: o.Backend, Keys: o.Keys, Prefs: a.Preferences(), Window: w,
-		Version: o.Version, Log: o.Log, AutoLive: o.AutoLive})
+		Version: o.Version, Log: o.Log, AutoLive: o.AutoLive, Visible: visible})
 	w.SetContent(s.Content())
 	if o.Size.IsZero() {
 		o.Size = fyne.NewSize(1024, 640)

@@ -341,6 +341,9 @@ func (s *Studio) stopSession() {
 
 // fail shows what went wrong and what to do about it.
 func (s *Studio) fail(title string, err error) {
+	if s.codecRefused(title, err) {
+		return
+	}
 	msg := s.scrub(err.Error())
 	var se *publish.StatusError
 	if errors.As(err, &se) {

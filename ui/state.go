@@ -7,6 +7,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"studio/encode"
 	"studio/publish"
 )
 
@@ -91,12 +92,15 @@ func (s *Studio) refreshControls() {
 	for _, w := range []interface {
 		Enable()
 		Disable()
-	}{c.Camera, c.Size, c.FPS, c.Microphone, c.Preset, c.AudioKbps, c.VideoKbps} {
+	}{c.Camera, c.Size, c.FPS, c.Microphone, c.Preset, c.AudioKbps, c.VideoKbps, c.Codec, s.refusal.use} {
 		if busy {
 			w.Disable()
 		} else {
 			w.Enable()
 		}
+	}
+	if codecOf(c.Codec.Selected) != encode.H264 {
+		c.Preset.Disable() // x264's: HEVC and AV1 use their encoder's real-time default
 	}
 	s.refreshDestinations(busy)
 	s.refreshLinkTest(busy || s.starting)

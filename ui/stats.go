@@ -11,6 +11,9 @@ import (
 // tick shows the session's stats, the recording's size and the process's
 // CPU use.
 func (s *Studio) tick() {
+	if s.cfg.Visible != nil {
+		s.preview.hidden.Store(!s.cfg.Visible())
+	}
 	_ = s.stats.cpu.Set(fmt.Sprintf("%.0f%%", s.be.CPU()))
 	if s.live == nil {
 		s.health.idle()

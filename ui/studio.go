@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/data/binding"
 	"fyne.io/fyne/v2/widget"
 
@@ -38,6 +37,10 @@ type Config struct {
 	// uses it as a Custom destination, without saving it, and goes live at
 	// once.
 	AutoLive string
+	// Visible, when set, says whether the window can be seen (it is not
+	// minimised or hidden). The studio asks once a second, on the UI
+	// goroutine, and does no preview work while it cannot.
+	Visible func() bool
 }
 
 // Studio is the window's content: pickers, preview, meter, Go Live, stats.
@@ -56,7 +59,7 @@ type Studio struct {
 	mu sync.Mutex
 
 	c          Controls
-	preview    *canvas.Image
+	preview    *previewView
 	meter      *LevelMeter
 	graph      *BitrateGraph
 	stats      statBindings
@@ -64,6 +67,7 @@ type Studio struct {
 	warnings   struct{ source, dest, bitrate, monitor *widget.Label }
 	health     *healthView
 	link       linkTest
+	refusal    codecRefusal
 	advice     *widget.Label
 	rows       []*destRow                          // the destination list, in order
 	destBox    *fyne.Container                     // shows rows
@@ -99,14 +103,10 @@ type Studio struct {
 	// (keyChanged), read anywhere (scrub).
 	redactor atomic.Pointer[app.Redactor]
 
-	frame        atomic.Pointer[image.Image]
-	framePending atomic.Bool
 	level        atomic.Pointer[[2]float64]
-	levelFresh   atomic.Bool   // a level waits to be shown
-	levelPending atomic.Bool   // a function showing the level is queued
-	lastFrame    atomic.Int64  // when the last preview frame came, unix nanos
-	frames       atomic.Uint64 // preview frames shown
-	detached     atomic.Bool   // the event loop has ended
+	levelFresh   atomic.Bool // a level waits to be shown
+	levelPending atomic.Bool // a function showing the level is queued
+	detached     atomic.Bool // the event loop has ended
 
 	previewReq chan Settings
 	quit       chan struct{}
@@ -119,6 +119,13 @@ type Controls struct {
 	Camera, Size, FPS, Microphone *widget.Select
 	VideoKbps                     *widget.SelectEntry
 	AudioKbps, Preset             *widget.Select
+	// Codec is the video codec (CodecChoices). When a server refuses it,
+	// CodecNotice says so and UseH264 switches to H.264.
+	Codec *widget.Select
+	// PreviewRate is the preview's frames a second (PreviewRates).
+	PreviewRate *widget.Select
+	CodecNotice *widget.Label
+	UseH264     *widget.Button
 	// Destination, Server, Key and ShowKey are the first destination's
 	// (Destinations[0]).
 	Destination    *widget.Select
@@ -237,7 +244,7 @@ func (s *Studio) Watch(fn func(publish.Event)) {
 func (s *Studio) State() publish.State { return s.state }
 
 // PreviewFrames returns how many preview frames have been shown.
-func (s *Studio) PreviewFrames() uint64 { return s.frames.Load() }
+func (s *Studio) PreviewFrames() uint64 { return s.preview.shown.Load() }
 
 // LastDialog returns the text of the last error dialog shown.
 func (s *Studio) LastDialog() string { return s.lastDialog }
@@ -323,24 +330,19 @@ func (s *Studio) requestPreview() {
 	s.previewReq <- set
 }
 
-// onFrame takes a preview frame from any goroutine. Frames arriving while
-// one waits to be shown replace it.
+// onFrame takes a preview frame from the backend's goroutine. Only the
+// frames the window will show are converted (see previewView); the rest
+// cost a check.
 func (s *Studio) onFrame(img image.Image) {
-	s.frame.Store(&img)
-	s.lastFrame.Store(time.Now().UnixNano())
-	if s.framePending.CompareAndSwap(false, true) {
+	if s.preview.take(img) {
 		s.do(s.showFrame)
 	}
 }
 
 // showFrame shows the latest preview frame, and the latest level with it:
-// the window redraws once for both. Only the preview and the meter are
-// refreshed.
+// the window redraws once for both.
 func (s *Studio) showFrame() {
-	s.framePending.Store(false)
-	s.preview.Image = *s.frame.Load()
-	s.preview.Refresh()
-	s.frames.Add(1)
+	s.preview.show()
 	s.showLevel()
 }
 
@@ -353,7 +355,7 @@ const levelAlone = 200 * time.Millisecond
 func (s *Studio) onLevel(peakDB, rmsDB float64) {
 	s.level.Store(&[2]float64{peakDB, rmsDB})
 	s.levelFresh.Store(true)
-	if time.Since(time.Unix(0, s.lastFrame.Load())) < levelAlone {
+	if time.Since(time.Unix(0, s.preview.last.Load())) < levelAlone || s.preview.hidden.Load() {
 		return
 	}
 	if s.levelPending.CompareAndSwap(false, true) {
@@ -364,8 +366,10 @@ func (s *Studio) onLevel(peakDB, rmsDB float64) {
 	}
 }
 
+// showLevel shows the latest level, unless the window is hidden (then it
+// waits); the meter redraws only when what it draws changes.
 func (s *Studio) showLevel() {
-	if s.levelFresh.Swap(false) {
+	if !s.preview.hidden.Load() && s.levelFresh.Swap(false) {
 		l := s.level.Load()
 		s.meter.SetLevel(l[0], l[1])
 	}
