@@ -130,8 +130,10 @@ type Backend interface {
 	// AudioOutput returns nil when monitoring can play, else why not.
 	AudioOutput() error
 	// StartPreview opens the sources of s and calls onFrame with what will
-	// be sent (downsized, about 20 times a second) and onLevel with
-	// the audio level in dBFS, until the Preview is closed. Sources stay
+	// be sent, as a 4:2:0 *image.YCbCr at most PreviewWidth wide, up to
+	// PreviewMaxFPS times a second (the image is reused: it is valid only
+	// during the call), and onLevel with the audio level in dBFS about 20
+	// times a second, until the Preview is closed. Sources stay
 	// open for GoLive. A new StartPreview replaces the previous one.
 	StartPreview(s Settings, onFrame func(image.Image), onLevel func(peakDB, rmsDB float64)) (Preview, error)
 	// GoLive starts a session with the sources of the running preview.
