@@ -59,8 +59,10 @@ func TestWindowGoLiveToNginx(t *testing.T) {
 		if c.GoLive.Text != "Stop" {
 			t.Errorf("while live the button says %q", c.GoLive.Text)
 		}
-		if f := s.PreviewFrames() - frames0; f < 5*15 {
-			t.Errorf("%d preview frames in 5 s, want at least 15 fps", f)
+		// The preview's default rate is 15 fps; a frame is shown at most
+		// once per 1/15 s of capture time, so a few less is normal.
+		if f := s.PreviewFrames() - frames0; f < 5*12 {
+			t.Errorf("%d preview frames in 5 s, want about 15 fps (at least 12)", f)
 		}
 		test.Tap(c.GoLive)
 	})
