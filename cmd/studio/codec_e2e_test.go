@@ -83,10 +83,15 @@ func TestCodecsToEnhancedRTMPServer(t *testing.T) {
 			if got.Err != nil {
 				t.Errorf("server: %v", got.Err)
 			}
+			// Every frame slot reaches the server unless the source
+			// reported it skipped (a machine short of CPU), and at most one
+			// in ten is skipped.
+			skipped := finalStats(t, r.stdout).FramesSkipped
 			fps := float64(got.Frames) / float64(secs)
-			t.Logf("%s: %d frames (%d keyframes) in %d s: %.2f fps; %s", codec, got.Frames, got.Keyframes, secs, fps, lastLine(r.stdout))
-			if got.Codec != codec || fps < 29.5 {
-				t.Errorf("the server got %q at %.2f fps, want %s at ≥ 29.5", got.Codec, fps, codec)
+			slots := float64(got.Frames+int(skipped)) / float64(secs)
+			t.Logf("%s: %d frames (%d keyframes) and %d skipped in %d s: %.2f fps; %s", codec, got.Frames, got.Keyframes, skipped, secs, fps, lastLine(r.stdout))
+			if got.Codec != codec || slots < 29.5 || fps < 27 {
+				t.Errorf("the server got %q at %.2f fps (%.2f with the %d frames skipped at the source), want %s at ≥ 29.5 with skipped frames and ≥ 27 without", got.Codec, fps, slots, skipped, codec)
 			}
 			if errs := testpeer.DecodeErrors(t, got.File); errs != "" {
 				t.Errorf("what the server received does not decode cleanly:\n%s", errs)
