@@ -220,7 +220,7 @@ func TestConcurrentControl(t *testing.T) {
 // compact ones.
 func TestPaddedFrames(t *testing.T) {
 	ring := newRing(t, 320, 180, 30, 4)
-	padded := &ringSource{props: ring.props, frames: ring.frames, padded: true}
+	padded := ring.WithPadding()
 	a := newEncoder(t, ring, Config{})
 	b := newEncoder(t, padded, Config{})
 	for i := range 8 {

@@ -92,7 +92,7 @@ func BenchmarkX264Veryfast720p(b *testing.B) {
 	params.KeyFrameInterval = 60
 	n := 0
 	enc, err := params.BuildVideoEncoder(video.ReaderFunc(func() (image.Image, func(), error) {
-		img := ring.frames[n%len(ring.frames)]
+		img := ring.Frames[n%len(ring.Frames)]
 		n++
 		return img, func() {}, nil
 	}), prop.Media{Video: prop.Video{Width: 1280, Height: 720, FrameRate: 30, FrameFormat: frame.FormatI420}})

@@ -1,10 +1,7 @@
 package av1
 
 import (
-	"context"
-	"image"
 	"testing"
-	"time"
 
 	"go.uber.org/goleak"
 
@@ -72,57 +69,7 @@ func hasType(types []int, typ int) bool {
 	return false
 }
 
-// ringSource serves pre-rendered frames in a loop, unpaced, with PTS
-// n/FPS, optionally with padded strides and a non-zero origin.
-type ringSource struct {
-	props  capture.VideoProps
-	frames []*image.YCbCr
-	padded bool
-	n      int
-}
-
-// newRing renders count frames of the synth pattern.
-func newRing(t testing.TB, w, h, fps, count int) *ringSource {
-	t.Helper()
-	p := newPattern(t, w, h, fps, synth.Unpaced())
-	defer p.Close()
-	r := &ringSource{props: p.Props()}
-	for range count {
-		f, err := p.Read(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		img := image.NewYCbCr(f.Image.Rect, image.YCbCrSubsampleRatio420)
-		copy(img.Y, f.Image.Y)
-		copy(img.Cb, f.Image.Cb)
-		copy(img.Cr, f.Image.Cr)
-		f.Release()
-		r.frames = append(r.frames, img)
-	}
-	return r
-}
-
-func (r *ringSource) Props() capture.VideoProps { return r.props }
-func (r *ringSource) Close() error              { return nil }
-
-func (r *ringSource) Read(ctx context.Context) (*capture.VideoFrame, error) {
-	img := r.frames[r.n%len(r.frames)]
-	pts := time.Duration(r.n) * time.Second / time.Duration(r.props.FPS)
-	seq := uint64(r.n)
-	r.n++
-	if !r.padded {
-		return capture.NewVideoFrame(img, pts, seq, nil), nil
-	}
-	w, h := r.props.Width, r.props.Height
-	big := image.NewYCbCr(image.Rect(0, 0, w+64, h+32), image.YCbCrSubsampleRatio420)
-	sub := big.SubImage(image.Rect(32, 16, 32+w, 16+h)).(*image.YCbCr)
-	for y := range h {
-		copy(sub.Y[sub.YOffset(32, 16+y):], img.Y[y*w:(y+1)*w])
-	}
-	for y := range h / 2 {
-		o := sub.COffset(32, 16+2*y)
-		copy(sub.Cb[o:], img.Cb[y*w/2:(y+1)*w/2])
-		copy(sub.Cr[o:], img.Cr[y*w/2:(y+1)*w/2])
-	}
-	return capture.NewVideoFrame(sub, pts, seq, nil), nil
+// newRing renders count frames of the synth pattern (encodetest.Ring).
+func newRing(t testing.TB, w, h, fps, count int) *encodetest.Ring {
+	return encodetest.NewRing(t, w, h, fps, count)
 }

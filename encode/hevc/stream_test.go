@@ -2,8 +2,6 @@ package hevc
 
 import (
 	"bytes"
-	"context"
-	"image"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"studio/capture"
 	"studio/capture/synth"
+	"studio/encode/encodetest"
 )
 
 // annexBStream encodes frames packets and writes them as an Annex-B
@@ -80,60 +78,9 @@ func TestDecodesWithFFmpeg(t *testing.T) {
 	}
 }
 
-// ringSource serves pre-rendered frames in a loop, unpaced, with PTS
-// n/FPS, optionally with padded strides and a non-zero origin as some
-// cameras deliver.
-type ringSource struct {
-	props  capture.VideoProps
-	frames []*image.YCbCr
-	padded bool
-	n      int
-}
-
-// newRing renders count frames of the synth pattern.
-func newRing(t testing.TB, w, h, fps, count int) *ringSource {
-	t.Helper()
-	p := newPattern(t, w, h, fps, synth.Unpaced())
-	defer p.Close()
-	r := &ringSource{props: p.Props()}
-	for range count {
-		f, err := p.Read(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		img := image.NewYCbCr(f.Image.Rect, image.YCbCrSubsampleRatio420)
-		copy(img.Y, f.Image.Y)
-		copy(img.Cb, f.Image.Cb)
-		copy(img.Cr, f.Image.Cr)
-		f.Release()
-		r.frames = append(r.frames, img)
-	}
-	return r
-}
-
-func (r *ringSource) Props() capture.VideoProps { return r.props }
-func (r *ringSource) Close() error              { return nil }
-
-func (r *ringSource) Read(ctx context.Context) (*capture.VideoFrame, error) {
-	img := r.frames[r.n%len(r.frames)]
-	pts := time.Duration(r.n) * time.Second / time.Duration(r.props.FPS)
-	seq := uint64(r.n)
-	r.n++
-	if !r.padded {
-		return capture.NewVideoFrame(img, pts, seq, nil), nil
-	}
-	w, h := r.props.Width, r.props.Height
-	big := image.NewYCbCr(image.Rect(0, 0, w+64, h+32), image.YCbCrSubsampleRatio420)
-	sub := big.SubImage(image.Rect(32, 16, 32+w, 16+h)).(*image.YCbCr)
-	for y := range h {
-		copy(sub.Y[sub.YOffset(32, 16+y):], img.Y[y*w:(y+1)*w])
-	}
-	for y := range h / 2 {
-		o := sub.COffset(32, 16+2*y)
-		copy(sub.Cb[o:], img.Cb[y*w/2:(y+1)*w/2])
-		copy(sub.Cr[o:], img.Cr[y*w/2:(y+1)*w/2])
-	}
-	return capture.NewVideoFrame(sub, pts, seq, nil), nil
+// newRing renders count frames of the synth pattern (encodetest.Ring).
+func newRing(t testing.TB, w, h, fps, count int) *encodetest.Ring {
+	return encodetest.NewRing(t, w, h, fps, count)
 }
 
 // Padded frames are handed to x265 with their strides and origin: the
@@ -141,7 +88,7 @@ func (r *ringSource) Read(ctx context.Context) (*capture.VideoFrame, error) {
 // depend on its threads, so the bitstreams can be compared.)
 func TestPaddedFrames(t *testing.T) {
 	ring := newRing(t, 320, 180, 30, 5)
-	padded := &ringSource{props: ring.props, frames: ring.frames, padded: true}
+	padded := ring.WithPadding()
 	tight := newEncoder(t, ring, Config{})
 	loose := newEncoder(t, padded, Config{})
 	for n := range 10 {
