@@ -125,7 +125,7 @@ func TestReconnectRequestSwitchesOnKeyframe(t *testing.T) {
 	if len(told) != 1 || !strings.Contains(told[0].Description, "switched to rtmp://edge.example:1936/live2/****") {
 		t.Errorf("events told %+v, want one switch to rtmp://edge.example:1936/live2/****", told)
 	}
-	if got := log.states(); !equalStates(got, []State{StateConnecting, StateLive, StateStopped}) {
+	if got := log.states(); !equalStates(got, []State{StateConnecting, StateLive, StateStopping, StateStopped}) {
 		t.Errorf("states %v: a switch is no reconnect", got)
 	}
 }

@@ -80,7 +80,7 @@ func TestSessionReconnectsAndResumesOnKeyframe(t *testing.T) {
 	if gap := d.calls[1].Sub(d.calls[0]); gap > 2*time.Second {
 		t.Errorf("reconnected %v after the first connection", gap)
 	}
-	want := []State{StateConnecting, StateLive, StateReconnecting, StateLive, StateStopped}
+	want := []State{StateConnecting, StateLive, StateReconnecting, StateLive, StateStopping, StateStopped}
 	if got := log.states(); !equalStates(got, want) {
 		t.Errorf("states %v, want %v", got, want)
 	}

@@ -73,9 +73,12 @@ func TestSessionDurationSendsEverythingOnce(t *testing.T) {
 	if v.closed != 1 || a.closed != 1 {
 		t.Errorf("encoders closed %d and %d times, want once each", v.closed, a.closed)
 	}
-	want := []State{StateConnecting, StateLive, StateStopped}
-	if got := log.states(); !equalStates(got, want) {
-		t.Errorf("states %v, want %v", got, want)
+	// Reaching the duration makes the session stopping while it drains.
+	// The fakes may get there before the destination is live.
+	got := log.states()
+	if !equalStates(got, []State{StateConnecting, StateLive, StateStopping, StateStopped}) &&
+		!equalStates(got, []State{StateConnecting, StateStopping, StateStopped}) {
+		t.Errorf("states %v, want connecting, (live,) stopping, stopped", got)
 	}
 }
 

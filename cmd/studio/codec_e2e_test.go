@@ -49,8 +49,10 @@ func TestCodecFallbackToH264(t *testing.T) {
 }
 
 // HEVC and AV1 at 640x360, 30 fps, 1000 kbps reach an independent
-// Enhanced RTMP server (gortmplib) in real time, and what it received
-// decodes cleanly. x265 (ultrafast) and SVT-AV1 (preset 13) need most of
+// Enhanced RTMP server (gortmplib), and what it received decodes cleanly.
+// Whether they keep real time is the benchmarks' question (see the
+// README): here every frame slot must be accounted for, and a machine
+// short of CPU may skip at most one in five. x265 (ultrafast) and SVT-AV1 (preset 13) need most of
 // two cores for 1280x720 at 30 fps, more than a shared 2-core test machine
 // can promise: 640x360 is what they carry here with room to spare.
 // STUDIO_CODEC_SECONDS, STUDIO_CODEC_SIZE and STUDIO_CODEC_KBPS set the
@@ -85,13 +87,13 @@ func TestCodecsToEnhancedRTMPServer(t *testing.T) {
 			}
 			// Every frame slot reaches the server unless the source
 			// reported it skipped (a machine short of CPU), and at most one
-			// in ten is skipped.
+			// in five is skipped.
 			skipped := finalStats(t, r.stdout).FramesSkipped
 			fps := float64(got.Frames) / float64(secs)
 			slots := float64(got.Frames+int(skipped)) / float64(secs)
 			t.Logf("%s: %d frames (%d keyframes) and %d skipped in %d s: %.2f fps; %s", codec, got.Frames, got.Keyframes, skipped, secs, fps, lastLine(r.stdout))
-			if got.Codec != codec || slots < 29.5 || fps < 27 {
-				t.Errorf("the server got %q at %.2f fps (%.2f with the %d frames skipped at the source), want %s at ≥ 29.5 with skipped frames and ≥ 27 without", got.Codec, fps, slots, skipped, codec)
+			if got.Codec != codec || slots < 29.5 || fps < 24 {
+				t.Errorf("the server got %q at %.2f fps (%.2f with the %d frames skipped at the source), want %s at ≥ 29.5 with skipped frames and ≥ 24 without", got.Codec, fps, slots, skipped, codec)
 			}
 			if errs := testpeer.DecodeErrors(t, got.File); errs != "" {
 				t.Errorf("what the server received does not decode cleanly:\n%s", errs)
