@@ -12,7 +12,7 @@ import (
 // session's state is always the one computed from its destinations:
 //
 //   - stopped or error once the session has ended, stopping once Stop was
-//     called;
+//     called or the duration reached;
 //   - otherwise the worst state of the active destinations (reconnecting,
 //     then connecting, then live);
 //   - live when no destination is active: the session records, or waits for
@@ -24,6 +24,9 @@ type book struct {
 	onEvent  func(Event)
 	state    State // the session's
 	stopping bool
+	// draining is set once the session reached its duration: it shows
+	// stopping, but what it still sends ends as it would have.
+	draining bool
 	ended    bool
 	err      error // the first error that ended the session
 	dests    []*destState
@@ -109,6 +112,18 @@ func (b *book) stop() {
 		return
 	}
 	b.stopping = true
+	b.changeLocked(nil, 0, nil, Event{})
+}
+
+// drain marks the session as having reached its duration.
+func (b *book) drain() {
+	defer b.flush()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.ended || b.draining {
+		return
+	}
+	b.draining = true
 	b.changeLocked(nil, 0, nil, Event{})
 }
 
@@ -242,7 +257,7 @@ func (b *book) computeLocked() State {
 		return StateStopped
 	case b.err != nil:
 		return StateError
-	case b.stopping:
+	case b.stopping || b.draining:
 		return StateStopping
 	}
 	worst := StateLive

@@ -236,7 +236,7 @@ func (s *Session) encodeLoop(ctx context.Context, read func(context.Context) (*e
 		if s.cfg.Duration > 0 && p.PTS >= s.cfg.Duration {
 			// The session ends by itself: from here on it drains, and
 			// says so rather than live with nothing flowing.
-			s.book.stop()
+			s.book.drain()
 			p.Release()
 			return
 		}
