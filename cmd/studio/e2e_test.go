@@ -168,7 +168,7 @@ func checkStats(t *testing.T, path string, targetKbps float64) {
 	fields := []string{"time", "state", "uptime_s", "video_kbps", "audio_kbps", "fps", "frames_sent",
 		"frames_dropped", "queue_ms", "target_kbps", "reconnects"}
 	var lines, live int
-	var kbps []float64
+	var kbps, fps []float64
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		var m map[string]any
@@ -184,6 +184,7 @@ func checkStats(t *testing.T, path string, targetKbps float64) {
 		if m["state"] == "live" {
 			live++
 			kbps = append(kbps, m["video_kbps"].(float64))
+			fps = append(fps, m["fps"].(float64))
 		}
 		if m["target_kbps"].(float64) != targetKbps && m["state"] == "live" {
 			t.Errorf("stats line %d: target_kbps %v, want %v", lines, m["target_kbps"], targetKbps)
@@ -192,10 +193,14 @@ func checkStats(t *testing.T, path string, targetKbps float64) {
 	if lines < 9 || live < 8 {
 		t.Errorf("%d stats lines, %d of them live; want about 10 for a 10 s run", lines, live)
 	}
-	// Past the first second, the reported rate tracks the target.
+	// Past the first second, the reported rate tracks the target, for the
+	// frames sent: x264 spends the target over the frames it gets, so a
+	// source that skips frame slots (a machine short of CPU) sends less.
 	for i, k := range kbps[1:] {
-		if k < targetKbps*0.5 || k > targetKbps*1.5 {
-			t.Errorf("live stats line %d reports video at %.0f kbps, target %.0f", i+2, k, targetKbps)
+		f := fps[i+1]
+		want := targetKbps * min(1, f/30)
+		if f < 15 || k < want*0.5 || k > want*1.5 {
+			t.Errorf("live stats line %d reports video at %.0f kbps and %.1f fps, target %.0f at 30 fps", i+2, k, f, targetKbps)
 		}
 	}
 }

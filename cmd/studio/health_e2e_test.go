@@ -36,9 +36,12 @@ func waitCause(t *testing.T, r *running, stats *statsWatch, since time.Time, cau
 	return l
 }
 
+// A clean run stays good. It streams 640x360, which any test machine
+// encodes in real time: at 720p a machine short of CPU is rightly told
+// that its encoder is near the limit.
 func TestHealthCleanRunStaysGood(t *testing.T) {
 	n := testpeer.StartNginx(t)
-	r, stats := healthStream(t, n.RTMPURL+"/clean", 12*time.Second, "-size", "1280x720", "-fps", "30", "-bitrate", "2500")
+	r, stats := healthStream(t, n.RTMPURL+"/clean", 12*time.Second, "-size", "640x360", "-fps", "30", "-bitrate", "1000")
 	if code, _ := r.wait(t, 40*time.Second); code != 0 {
 		t.Fatalf("exit %d", code)
 	}

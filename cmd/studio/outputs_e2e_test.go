@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -123,8 +124,10 @@ func TestTwoDestinationsToNginx(t *testing.T) {
 	}
 }
 
-// isolation streams to A behind a shaped link and to B on loopback, 720p30
-// at 2500 kbps, and returns studio's stats lines and B's recording.
+// isolation streams to A behind a shaped link and to B on loopback, 360p30
+// at isoKbps, and returns studio's stats lines and B's recording. What is
+// judged is how the destinations fare against each other, so the size is
+// one that a test machine short of CPU still encodes twice in real time.
 type isolation struct {
 	a     *testpeer.ShapedLink
 	b     *testpeer.Nginx
@@ -132,11 +135,15 @@ type isolation struct {
 	r     *running
 }
 
+// isoKbps is the video bitrate of the isolation tests: with AAC at 128,
+// nearly twice what the slow destination's link carries.
+const isoKbps = 1000
+
 func startIsolation(t *testing.T, kbit int, run time.Duration) *isolation {
 	t.Helper()
 	iso := &isolation{a: testpeer.StartShapedLink(t, kbit), b: testpeer.StartNginx(t)}
 	iso.stats = filepath.Join(t.TempDir(), "stats.jsonl")
-	iso.r = startStudio(t, nil, nil, "-headless", "-size", "1280x720", "-fps", "30", "-bitrate", "2500",
+	iso.r = startStudio(t, nil, nil, "-headless", "-size", "640x360", "-fps", "30", "-bitrate", strconv.Itoa(isoKbps),
 		"-duration", run.String(), "-url", iso.a.RTMPURL+"/slow", "-url", iso.b.RTMPURL+"/fast", "-stats-json", iso.stats)
 	iso.r.waitLine(t, iso.r.start, "live on "+iso.a.RTMPURL, 20*time.Second)
 	iso.r.waitLine(t, iso.r.start, "live on "+iso.b.RTMPURL, 20*time.Second)
@@ -161,17 +168,19 @@ func (iso *isolation) checkFast(t *testing.T, seconds float64) {
 	// skips to the latest due frame, and says so.
 	rec := testpeer.Probe(t, recs[0])
 	t.Logf("fast destination: %d frames sent, %d skipped at the source", last.Destinations[1].FramesSent, last.FramesSkipped)
-	testpeer.Check(t, rec, testpeer.Expect{Width: 1280, Height: 720, FPS: 30, Seconds: seconds, SampleRate: 48000, Channels: 2, Skipped: last.FramesSkipped})
-	if math.Abs(rec.VideoKbps-2500) > 2500*0.15 {
-		t.Errorf("the fast destination got %.0f kbps of video, want 2500 ± 15%%", rec.VideoKbps)
+	testpeer.Check(t, rec, testpeer.Expect{Width: 640, Height: 360, FPS: 30, Seconds: seconds, SampleRate: 48000, Channels: 2, Skipped: last.FramesSkipped})
+	// The full bitrate, for the frame slots that carried a frame.
+	want := isoKbps * float64(rec.VideoFrames) / (float64(rec.VideoFrames) + float64(last.FramesSkipped))
+	if math.Abs(rec.VideoKbps-want) > want*0.15 {
+		t.Errorf("the fast destination got %.0f kbps of video, want %.0f ± 15%%", rec.VideoKbps, want)
 	}
 }
 
-// A destination behind a 700 kbit/s link that is then cut never hurts the
+// A destination behind a 600 kbit/s link that is then cut never hurts the
 // other: it loses its connection while the other stays live and complete.
 func TestDestinationIsolation(t *testing.T) {
 	const run = 30 * time.Second
-	iso := startIsolation(t, 700, run)
+	iso := startIsolation(t, 600, run)
 	cut := iso.r.after(t, iso.r.start, 10*time.Second)
 	iso.a.Cut(t)
 	if code, _ := iso.r.wait(t, run+30*time.Second); code != 0 {
@@ -195,11 +204,11 @@ func TestDestinationIsolation(t *testing.T) {
 	}
 }
 
-// A destination behind a 700 kbit/s link keeps continuous video at a rate
+// A destination behind a 600 kbit/s link keeps continuous video at a rate
 // its link carries, while the other keeps the full bitrate.
 func TestSlowDestinationKeepsMoving(t *testing.T) {
 	const run = 40 * time.Second
-	iso := startIsolation(t, 700, run)
+	iso := startIsolation(t, 600, run)
 	if code, _ := iso.r.wait(t, run+30*time.Second); code != 0 {
 		t.Fatalf("studio exited %d", code)
 	}
