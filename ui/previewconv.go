@@ -41,6 +41,10 @@ func (r *rgbScaler) scale(dst *image.RGBA, src image.Image) {
 // stride bytes apart, each pixel the bytes blue, green, red, 0xff (a
 // 32-bit 0xAARRGGBB word, little-endian).
 func (r *rgbScaler) scaleBGRA(pix []byte, stride int, size image.Point, src image.Image) {
+	if y, ok := src.(*image.YCbCr); ok && y.SubsampleRatio == image.YCbCrSubsampleRatio420 {
+		r.scaleYCbCrBGRA(pix, stride, size, y)
+		return
+	}
 	r.scaleTo(pix, stride, size, src, 2, 0)
 }
 
