@@ -85,7 +85,7 @@ import (
 
 var (
 	// errXProtocol is an X protocol error caught by xTrap.
-	errXProtocol = errors.New("X protocol error")
+	errXProtocol = errors.New("x11: protocol error")
 	// errNoNative says that frames cannot be drawn in a window of their
 	// own: no X display, or a parent window of a kind not handled.
 	errNoNative = errors.New("no native preview")
