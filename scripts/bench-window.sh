@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # bench-window.sh: what the studio window costs, under Xvfb.
 #
-# 1. The idle window (preview of the test pattern at 1280x720 30 fps,
-#    nothing sent), CPU in percent of one core.
+# 1. The idle window (preview of the test pattern, nothing sent), CPU in
+#    percent of one core: with the source at 640x360 30 fps (the issue's
+#    condition, and its target), then at the default 1280x720 30 fps.
 # 2. Live at 1280x720 30 fps 2500 kbps to a local nginx-rtmp: the window
 #    and the same stream headless (-headless, same settings), alternated
 #    (window, headless, window, headless, …) in one run, and the ratio of
@@ -123,16 +124,16 @@ stop() {
   wait "$1" 2>/dev/null || true
 }
 
-# window [URL]: starts the window with fresh preferences (default settings:
-# test pattern and tone, 1280x720 30 fps, 2500 kbps, veryfast), live to
-# URL when given. Prints the PID.
+# window [URL [SIZE]]: starts the window with fresh preferences (default
+# settings: test pattern and tone, 1280x720 30 fps, 2500 kbps, veryfast;
+# the source at SIZE when given), live to URL when not empty. Prints the
+# PID.
 window() {
-  local home=$TMP/home.$RANDOM
-  mkdir -p "$home/config"
-  if [[ -n $PFPS ]]; then
-    mkdir -p "$home/config/fyne/io.studio.app"
-    echo "{\"studio.preview_fps\":\"$PFPS\"}" >"$home/config/fyne/io.studio.app/preferences.json"
-  fi
+  local home=$TMP/home.$RANDOM prefs=()
+  mkdir -p "$home/config/fyne/io.studio.app"
+  [[ -n $PFPS ]] && prefs+=("\"studio.preview_fps\":\"$PFPS\"")
+  [[ -n ${2:-} ]] && prefs+=("\"studio.size\":\"$2\"")
+  (IFS=,; echo "{${prefs[*]}}") >"$home/config/fyne/io.studio.app/preferences.json"
   XDG_CONFIG_HOME=$home/config STUDIO_WINDOW_SIZE=1280x800 STUDIO_AUTOLIVE_URL=${1:-} \
     "$BIN" >"$TMP/run.log" 2>&1 &
   echo $!
@@ -140,12 +141,18 @@ window() {
 
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-echo "idle window (preview only), ${DUR} s:" >&2
-pid=$(window)
+echo "idle window (preview only, source 640x360), ${DUR} s:" >&2
+pid=$(window "" 640x360)
 PIDS+=("$pid")
 idle=$(cpu "$pid")
 stop "$pid"
 echo "  ${idle}% of one core" >&2
+echo "idle window (preview only, source 1280x720), ${DUR} s:" >&2
+pid=$(window)
+PIDS+=("$pid")
+idle720=$(cpu "$pid")
+stop "$pid"
+echo "  ${idle720}% of one core" >&2
 
 : >"$TMP/win" && : >"$TMP/head"
 for r in $(seq "$ROUNDS"); do
@@ -168,5 +175,6 @@ done
 wm=$(median <"$TMP/win")
 hm=$(median <"$TMP/head")
 ratio=$(python3 -c "print(f'{$wm/$hm:.2f}')")
-echo "idle preview: ${idle}% of one core (target <= 15%)"
+echo "idle preview, source 640x360: ${idle}% of one core (target <= 15%)"
+echo "idle preview, source 1280x720: ${idle720}% of one core"
 echo "live 1280x720 30 fps 2500 kbps: window ${wm}%, headless ${hm}% of one core (medians of $ROUNDS), ratio ${ratio} (target <= 1.25)"

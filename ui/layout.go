@@ -59,7 +59,7 @@ func (s *Studio) build() {
 	s.advice.Importance = widget.LowImportance
 	s.advice.SizeName = theme.SizeNameCaptionText
 
-	s.preview = newPreviewView()
+	s.preview = newPreviewView(s.cfg.Window)
 	c.PreviewRate = widget.NewSelect(PreviewRates, s.previewRateChanged)
 	s.meter = NewLevelMeter()
 	s.graph = NewBitrateGraph()

@@ -36,8 +36,13 @@ func previewRate(choice string) int32 {
 // GPU scales it up). It converts into one of two buffers that it reuses:
 // one is shown while the other is written.
 //
-// accept and convert run on the backend's frame goroutine; show and the
-// setters on the UI goroutine; the atomics are what they share.
+// On X11 the frames are drawn instead by a nativePreview, in a window of
+// their own over the preview's area (see previewnative.go), and the
+// canvas.Image stays empty: showing a frame then costs no redraw of the
+// Fyne window.
+//
+// take runs on the backend's frame goroutine; show and the setters on
+// the UI goroutine; the atomics are what they share.
 type previewView struct {
 	img *canvas.Image // UI goroutine only
 	// back is the black screen shown while there is no frame; it is
@@ -56,14 +61,21 @@ type previewView struct {
 	shown   atomic.Uint64    // frames shown
 	made    atomic.Uint64    // frames converted
 
+	win      fyne.Window // the window shown in; nil: no native preview
+	nativeMu sync.Mutex  // attaching and closing the native preview
+	tried    bool        // a native preview was tried, or closed
+	native   atomic.Pointer[nativePreview]
+
 	mu   sync.Mutex // the frame goroutine's state below
 	next time.Time  // the earliest time the next frame is taken
 	conv rgbScaler
 	now  func() time.Time
 }
 
-func newPreviewView() *previewView {
-	p := &previewView{free: make(chan *image.RGBA, 2), now: time.Now}
+// newPreviewView makes the preview of the window w (nil for none: the
+// preview is then always drawn by Fyne).
+func newPreviewView(w fyne.Window) *previewView {
+	p := &previewView{free: make(chan *image.RGBA, 2), now: time.Now, win: w}
 	p.free <- nil
 	p.free <- nil
 	p.img = canvas.NewImageFromImage(nil)
@@ -89,6 +101,13 @@ func (p *previewView) take(img image.Image) bool {
 	if now.Before(p.next) {
 		return false
 	}
+	if n := p.native.Load(); n != nil {
+		if n.draw(img) {
+			p.made.Add(1)
+		}
+		p.taken(now, rate)
+		return true // show places the child window, and maps it
+	}
 	var buf *image.RGBA
 	select {
 	case buf = <-p.free:
@@ -100,14 +119,19 @@ func (p *previewView) take(img image.Image) bool {
 		buf = image.NewRGBA(image.Rectangle{Max: size})
 	}
 	p.conv.scale(buf, img)
+	p.made.Add(1)
+	p.ready.Store(buf)
+	p.taken(now, rate)
+	return true
+}
+
+// taken notes a frame taken at now, to be shown. p.mu held.
+func (p *previewView) taken(now time.Time, rate int32) {
 	// A tenth of the interval's slack, so that a source's jitter does not
 	// skip every other frame.
 	p.next = now.Add(time.Second * 9 / time.Duration(10*rate))
 	p.last.Store(now.UnixNano())
-	p.made.Add(1)
-	p.ready.Store(buf)
 	p.pending.Store(true)
-	return true
 }
 
 // drawSize is the size in pixels at which a frame of the given size is
@@ -129,6 +153,10 @@ func (p *previewView) drawSize(frame image.Point) image.Point {
 // show puts the converted frame on screen and gives the buffer it
 // replaces back. UI goroutine only.
 func (p *previewView) show() {
+	if n := p.nativeFor(); n != nil {
+		p.showNative(n)
+		return
+	}
 	buf := p.ready.Swap(nil)
 	p.pending.Store(false)
 	if buf == nil {
@@ -170,6 +198,9 @@ func (p *previewView) setRate(fps int32) {
 	p.rate.Store(fps)
 	if fps > 0 {
 		return
+	}
+	if n := p.native.Load(); n != nil {
+		p.placeNative(n)
 	}
 	if old, _ := p.img.Image.(*image.RGBA); old != nil {
 		p.img.Image = nil

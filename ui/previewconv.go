@@ -5,8 +5,9 @@ import (
 	"image/color"
 )
 
-// rgbScaler turns preview frames into RGBA images of a given size, by
-// nearest neighbour, in one pass: for a 4:2:0 *image.YCbCr it reads each
+// rgbScaler turns preview frames into RGBA images (or BGRA pixels, the
+// byte order of X's 24- and 32-bit TrueColor) of a given size, by nearest
+// neighbour, in one pass: for a 4:2:0 *image.YCbCr it reads each
 // sampled luma and chroma byte once and converts with table lookups (the
 // full-range conversion of color.YCbCrToRGB, as image/draw does). Its
 // column and row maps are kept for the last source and destination sizes.
@@ -33,15 +34,34 @@ func init() {
 
 // scale draws src into dst, whole image into whole image.
 func (r *rgbScaler) scale(dst *image.RGBA, src image.Image) {
+	r.scaleTo(dst.Pix, dst.Stride, dst.Rect.Size(), src, 0, 2)
+}
+
+// scaleBGRA draws src, whole, into pix: size.Y rows of size.X pixels,
+// stride bytes apart, each pixel the bytes blue, green, red, 0xff (a
+// 32-bit 0xAARRGGBB word, little-endian).
+func (r *rgbScaler) scaleBGRA(pix []byte, stride int, size image.Point, src image.Image) {
 	if y, ok := src.(*image.YCbCr); ok && y.SubsampleRatio == image.YCbCrSubsampleRatio420 {
-		r.scaleYCbCr(dst, y)
+		r.scaleYCbCrBGRA(pix, stride, size, y)
 		return
 	}
-	sb, db := src.Bounds(), dst.Rect
-	r.maps(sb.Size(), db.Size())
+	r.scaleTo(pix, stride, size, src, 2, 0)
+}
+
+// scaleTo draws src into pix (size pixels, stride bytes a row) with red
+// at byte ri and blue at byte bi of each pixel.
+func (r *rgbScaler) scaleTo(pix []byte, stride int, size image.Point, src image.Image, ri, bi int) {
+	if y, ok := src.(*image.YCbCr); ok && y.SubsampleRatio == image.YCbCrSubsampleRatio420 {
+		r.scaleYCbCr(pix, stride, size, y, ri, bi)
+		return
+	}
+	sb := src.Bounds()
+	r.maps(sb.Size(), size)
 	for y, sy := range r.ys {
+		d := pix[y*stride : y*stride+4*size.X]
 		for x, sx := range r.xs {
-			dst.Set(db.Min.X+x, db.Min.Y+y, color.RGBAModel.Convert(src.At(sb.Min.X+sx, sb.Min.Y+sy)))
+			c := color.RGBAModel.Convert(src.At(sb.Min.X+sx, sb.Min.Y+sy)).(color.RGBA)
+			d[4*x+ri], d[4*x+1], d[4*x+bi], d[4*x+3] = c.R, c.G, c.B, c.A
 		}
 	}
 }
@@ -72,8 +92,8 @@ func sampleMap(n, from int) []int {
 	return m
 }
 
-func (r *rgbScaler) scaleYCbCr(dst *image.RGBA, src *image.YCbCr) {
-	r.maps(src.Rect.Size(), dst.Rect.Size())
+func (r *rgbScaler) scaleYCbCr(pix []byte, stride int, size image.Point, src *image.YCbCr, ri, bi int) {
+	r.maps(src.Rect.Size(), size)
 	yo := src.YOffset(src.Rect.Min.X, src.Rect.Min.Y)
 	co := src.COffset(src.Rect.Min.X, src.Rect.Min.Y)
 	w := len(r.xs)
@@ -81,14 +101,14 @@ func (r *rgbScaler) scaleYCbCr(dst *image.RGBA, src *image.YCbCr) {
 		yrow := src.Y[yo+sy*src.YStride:]
 		crow := co + r.cys[row]*src.CStride
 		cbrow, crrow := src.Cb[crow:], src.Cr[crow:]
-		d := dst.Pix[row*dst.Stride : row*dst.Stride+4*w]
+		d := pix[row*stride : row*stride+4*w]
 		for x, sx := range r.xs {
 			yy := int32(yrow[sx])<<16 + 1<<15
 			cx := r.cxs[x]
 			cb, cr := cbrow[cx], crrow[cx]
-			d[4*x] = clamp8(yy + crToR[cr])
+			d[4*x+ri] = clamp8(yy + crToR[cr])
 			d[4*x+1] = clamp8(yy + cbToG[cb] + crToG[cr])
-			d[4*x+2] = clamp8(yy + cbToB[cb])
+			d[4*x+bi] = clamp8(yy + cbToB[cb])
 			d[4*x+3] = 0xff
 		}
 	}

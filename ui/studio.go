@@ -265,6 +265,7 @@ func (s *Studio) Shutdown(live Live, timeout time.Duration) {
 		}
 		close(s.quit)
 		s.wg.Wait()
+		s.preview.close()
 	})
 }
 
@@ -272,15 +273,22 @@ func (s *Studio) Shutdown(live Live, timeout time.Duration) {
 func (s *Studio) CurrentLive() Live { return s.live }
 
 // tickLoop refreshes the stats once a second (labels change only when
-// their text does).
+// their text does), and places the native preview's window every
+// nativeStale while no frames come to do it.
 func (s *Studio) tickLoop() {
 	defer s.wg.Done()
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
+	place := time.NewTicker(nativeStale)
+	defer place.Stop()
 	for {
 		select {
 		case <-t.C:
 			s.do(s.tick)
+		case <-place.C:
+			if s.preview.stale() {
+				s.do(s.preview.recheck)
+			}
 		case <-s.quit:
 			return
 		}

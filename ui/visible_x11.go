@@ -6,24 +6,11 @@ package ui
 #cgo LDFLAGS: -lX11
 #include <X11/Xlib.h>
 
-static int studioXError;
-
-static int studioIgnoreXError(Display *d, XErrorEvent *e) {
-	studioXError = e->error_code;
-	return 0;
-}
-
 // studioMapState returns the window's map state (IsUnmapped, IsUnviewable
-// or IsViewable), or -1 when it cannot be read (a window already gone).
-// X errors are caught for the call, so that they never end the process.
+// or IsViewable), or -1 when it cannot be read; call it in xTrap.
 static int studioMapState(Display *d, Window w) {
 	XWindowAttributes a;
-	int (*prev)(Display *, XErrorEvent *) = XSetErrorHandler(studioIgnoreXError);
-	studioXError = 0;
-	Status ok = XGetWindowAttributes(d, w, &a);
-	XSync(d, False);
-	XSetErrorHandler(prev);
-	if (!ok || studioXError != 0) {
+	if (!XGetWindowAttributes(d, w, &a)) {
 		return -1;
 	}
 	return a.map_state;
@@ -80,7 +67,11 @@ func (v *x11Visibility) visible() bool {
 	if v.fail {
 		return true
 	}
-	return C.studioMapState(v.dpy, C.Window(handle)) != C.IsUnmapped
+	var state C.int
+	if err := xTrap(v.dpy, func() { state = C.studioMapState(v.dpy, C.Window(handle)) }); err != nil {
+		return true // a window gone: nothing to save
+	}
+	return state != C.IsUnmapped
 }
 
 func (v *x11Visibility) close() {
