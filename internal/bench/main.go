@@ -79,7 +79,7 @@ func main() {
 
 func mainErr() error {
 	var c config
-	var out, only, studioBin, tapOut, size string
+	var out, only, studioBin, tapOut, size, dumpTo string
 	var withPattern bool
 	flag.DurationVar(&c.Duration, "duration", 60*time.Second, "media duration of each run")
 	flag.IntVar(&c.Runs, "runs", 3, "runs of each publisher, alternating")
@@ -94,9 +94,13 @@ func mainErr() error {
 	flag.BoolVar(&withPattern, "pattern", false, "also run ffmpeg-pattern: ffmpeg sending studio's own test pattern (raw frames, looped) instead of testsrc2, to separate the content's cost from the publisher's")
 	flag.StringVar(&studioBin, "studio", "", "studio binary to measure (default: build ./cmd/studio)")
 	flag.StringVar(&tapOut, "tap-out", "", "save the raw bytes the first studio run sent (handshake included) to this file, for testdata")
+	flag.StringVar(&dumpTo, "dump-pattern", "", "only write the raw I420 frames ffmpeg-pattern loops to this `FILE`, and exit (for profiling ffmpeg by hand)")
 	flag.Parse()
 	if _, err := fmt.Sscanf(size, "%dx%d", &c.Width, &c.Height); err != nil {
 		return fmt.Errorf("-size %q: %w", size, err)
+	}
+	if dumpTo != "" {
+		return dumpPattern(dumpTo, c)
 	}
 	if c.Runs < 1 || c.Duration <= 0 {
 		return errors.New("-runs and -duration must be positive")
