@@ -42,11 +42,18 @@ type Tone struct {
 	unpaced      bool
 	pace         *capture.Pacer
 
+	// period holds one whole period of the tone, when it spans a whole
+	// number of samples of at most maxPeriod (an integral frequency: 1 kHz
+	// at 48 kHz takes 48 samples): the tone then costs a table lookup a
+	// sample instead of a sine.
+	period []int16
+
 	mu      sync.Mutex // serialises Read; guards the fields below
 	started bool
 	start   time.Duration
 	k       int64   // index of the next frame
-	phase   float64 // of the next sample, in cycles, in [0, 1)
+	phase   float64 // of the next sample, in cycles, in [0, 1); without period
+	pos     int     // index in period of the next sample
 
 	free freelist.List[toneBuf]
 }
@@ -89,7 +96,40 @@ func NewTone(clock *capture.Clock, props capture.AudioProps, freqHz float64, fra
 		frameSamples: frameSamples,
 		unpaced:      o.unpaced,
 		pace:         capture.NewPacer(clock),
+		period:       tonePeriod(freqHz, props.SampleRate),
 	}, nil
+}
+
+// maxPeriod bounds the table of one period of a tone, in samples.
+const maxPeriod = 4800
+
+// tonePeriod returns one period of a freqHz tone at rate, rounded to int16
+// as synthesize rounds it, or nil when the frequency is 0 or not a whole
+// number of hertz or the period is longer than maxPeriod samples. Sample
+// i's phase is computed exactly, from i·freq mod rate.
+func tonePeriod(freqHz float64, rate int) []int16 {
+	f := int64(freqHz)
+	if f <= 0 || float64(f) != freqHz {
+		return nil
+	}
+	n := int64(rate) / gcd(f, int64(rate)) // samples in a whole number of cycles
+	if n > maxPeriod {
+		return nil
+	}
+	const amp = ToneLevel * 32767
+	p := make([]int16, n)
+	for i := range p {
+		phase := float64(int64(i)*f%int64(rate)) / float64(rate)
+		p[i] = int16(math.Round(amp * math.Sin(2*math.Pi*phase)))
+	}
+	return p
+}
+
+func gcd(a, b int64) int64 {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
 }
 
 // NewSilence returns a source of digital silence; see NewTone.
@@ -146,6 +186,20 @@ func (t *Tone) synthesize(s []int16) {
 		return
 	}
 	ch := t.props.Channels
+	if p := t.period; p != nil {
+		pos := t.pos
+		for i := 0; i < len(s); i += ch {
+			v := p[pos]
+			for c := range ch {
+				s[i+c] = v
+			}
+			if pos++; pos == len(p) {
+				pos = 0
+			}
+		}
+		t.pos = pos
+		return
+	}
 	step := t.freq / float64(t.props.SampleRate)
 	phase := t.phase
 	const amp = ToneLevel * 32767

@@ -20,7 +20,6 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -32,9 +31,6 @@ import (
 	"strings"
 	"syscall"
 	"time"
-
-	"studio/capture"
-	"studio/capture/synth"
 )
 
 var sigQuit = syscall.SIGQUIT
@@ -79,7 +75,7 @@ func main() {
 
 func mainErr() error {
 	var c config
-	var out, only, studioBin, tapOut, size string
+	var out, only, studioBin, tapOut, size, dumpTo string
 	var withPattern bool
 	flag.DurationVar(&c.Duration, "duration", 60*time.Second, "media duration of each run")
 	flag.IntVar(&c.Runs, "runs", 3, "runs of each publisher, alternating")
@@ -94,9 +90,13 @@ func mainErr() error {
 	flag.BoolVar(&withPattern, "pattern", false, "also run ffmpeg-pattern: ffmpeg sending studio's own test pattern (raw frames, looped) instead of testsrc2, to separate the content's cost from the publisher's")
 	flag.StringVar(&studioBin, "studio", "", "studio binary to measure (default: build ./cmd/studio)")
 	flag.StringVar(&tapOut, "tap-out", "", "save the raw bytes the first studio run sent (handshake included) to this file, for testdata")
+	flag.StringVar(&dumpTo, "dump-pattern", "", "only write the raw I420 frames ffmpeg-pattern loops to this `FILE`, and exit (for profiling ffmpeg by hand)")
 	flag.Parse()
 	if _, err := fmt.Sscanf(size, "%dx%d", &c.Width, &c.Height); err != nil {
 		return fmt.Errorf("-size %q: %w", size, err)
+	}
+	if dumpTo != "" {
+		return dumpPattern(patternFiles{video: dumpTo, audio: dumpTo + ".s16"}, c)
 	}
 	if c.Runs < 1 || c.Duration <= 0 {
 		return errors.New("-runs and -duration must be positive")
@@ -129,7 +129,7 @@ func mainErr() error {
 			return fmt.Errorf("go build ./cmd/studio: %w", err)
 		}
 	}
-	patternFile := filepath.Join(tmp, "pattern.yuv")
+	patternFile := patternFiles{video: filepath.Join(tmp, "pattern.yuv"), audio: filepath.Join(tmp, "tone.s16")}
 	if slicesContains(pubs, "ffmpeg-pattern") {
 		if err := dumpPattern(patternFile, c); err != nil {
 			return err
@@ -195,7 +195,7 @@ func slicesContains(s []string, v string) bool {
 }
 
 // command returns the publisher's command line for one run to url.
-func command(pub string, c config, studioBin, patternFile, url string) *exec.Cmd {
+func command(pub string, c config, studioBin string, patternFile patternFiles, url string) *exec.Cmd {
 	if pub == "studio" {
 		cmd := exec.Command(studioBin, "-headless", "-url", url,
 			"-duration", c.Duration.String(),
@@ -210,14 +210,13 @@ func command(pub string, c config, studioBin, patternFile, url string) *exec.Cmd
 	// the bitrate by 25/fps, so in real time that is maxrate = bitrate and
 	// a buffer of 2 × bitrate × 25/fps kbit. Match it.
 	buf := int(float64(2*c.BitrateKbps)*25/float64(c.FPS) + 0.5)
-	video := []string{"-re", "-f", "lavfi", "-i", fmt.Sprintf("testsrc2=size=%dx%d:rate=%d", c.Width, c.Height, c.FPS)}
+	inputs := []string{"-re", "-f", "lavfi", "-i", fmt.Sprintf("testsrc2=size=%dx%d:rate=%d", c.Width, c.Height, c.FPS),
+		"-re", "-f", "lavfi", "-i", "sine=frequency=1000:sample_rate=48000"}
 	if pub == "ffmpeg-pattern" {
-		video = []string{"-re", "-stream_loop", "-1", "-f", "rawvideo", "-pix_fmt", "yuv420p",
-			"-s", fmt.Sprintf("%dx%d", c.Width, c.Height), "-r", fmt.Sprint(c.FPS), "-i", patternFile}
+		inputs = patternFile.inputs(c)
 	}
-	args := append([]string{"-hide_banner", "-nostdin", "-loglevel", "error"}, video...)
+	args := append([]string{"-hide_banner", "-nostdin", "-loglevel", "error"}, inputs...)
 	return exec.Command("ffmpeg", append(args,
-		"-re", "-f", "lavfi", "-i", "sine=frequency=1000:sample_rate=48000",
 		"-t", fmt.Sprintf("%g", c.Duration.Seconds()),
 		"-map", "0:v", "-map", "1:a",
 		"-c:v", "libx264", "-preset", c.Preset, "-tune", "zerolatency", "-pix_fmt", "yuv420p",
@@ -229,7 +228,7 @@ func command(pub string, c config, studioBin, patternFile, url string) *exec.Cmd
 
 // measure runs one publisher through a fresh relay and returns what it cost
 // and what the server received.
-func measure(pub string, i int, c config, upstream, studioBin, patternFile, logDir, tapOut string) (run, error) {
+func measure(pub string, i int, c config, upstream, studioBin string, patternFile patternFiles, logDir, tapOut string) (run, error) {
 	r := run{Publisher: pub, Index: i + 1, Load1: load1()}
 	rl, err := newRelay(upstream)
 	if err != nil {
@@ -341,46 +340,4 @@ func load1() float64 {
 	var l float64
 	fmt.Sscan(loadavg(), &l)
 	return l
-}
-
-// patternSeconds is how much of studio's test pattern ffmpeg-pattern loops.
-const patternSeconds = 3
-
-// dumpPattern writes patternSeconds of studio's test pattern, as studio
-// renders it, to path as raw I420.
-func dumpPattern(path string, c config) error {
-	pat, err := synth.NewPattern(capture.NewClock(), capture.VideoProps{Width: c.Width, Height: c.Height, FPS: c.FPS}, synth.Unpaced())
-	if err != nil {
-		return fmt.Errorf("test pattern: %w", err)
-	}
-	defer pat.Close()
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("test pattern: %w", err)
-	}
-	w := bufio.NewWriterSize(f, 1<<20)
-	ySize, cSize := c.Width*c.Height, c.Width*c.Height/4
-	for range patternSeconds * c.FPS {
-		fr, err := pat.Read(context.Background())
-		if err != nil {
-			f.Close()
-			return fmt.Errorf("test pattern: %w", err)
-		}
-		img := fr.Image
-		for _, plane := range [][]byte{img.Y[:ySize], img.Cb[:cSize], img.Cr[:cSize]} {
-			if _, err := w.Write(plane); err != nil {
-				f.Close()
-				return fmt.Errorf("test pattern: %w", err)
-			}
-		}
-		fr.Release()
-	}
-	if err := w.Flush(); err != nil {
-		f.Close()
-		return fmt.Errorf("test pattern: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("test pattern: %w", err)
-	}
-	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"syscall"
 	"time"
 
 	"studio/publish/rtmp/chunk"
@@ -222,7 +223,10 @@ func (r *relay) serve() {
 			r.tap.feed(buf[:n], now)
 		}
 		if err != nil {
-			if !errors.Is(err, io.EOF) {
+			// A publisher that exits with server bytes still unread in
+			// its socket resets the connection instead of closing it
+			// (ffmpeg does, on a loaded machine): that is its end too.
+			if !errors.Is(err, io.EOF) && !errors.Is(err, syscall.ECONNRESET) {
 				r.fail(fmt.Errorf("relay: from publisher: %w", err))
 			}
 			break
