@@ -152,17 +152,28 @@ func blend(img *image.RGBA, x, y int, c color.NRGBA) {
 
 func (r *graphRenderer) Layout(size fyne.Size) {
 	r.raster.Resize(size)
-	r.scale.Text = fmt.Sprintf("%.0f kbps · last %d s", r.top(), GraphSeconds)
+	r.layoutScale()
+}
+
+// layoutScale sets the scale's text and size; it reports whether the text
+// changed (text is rendered again only then).
+func (r *graphRenderer) layoutScale() bool {
+	text := fmt.Sprintf("%.0f kbps · last %d s", r.top(), GraphSeconds)
+	changed := text != r.scale.Text
+	r.scale.Text = text
 	r.scale.Move(fyne.NewPos(4, 2))
 	r.scale.Resize(r.scale.MinSize())
+	return changed
 }
 
 func (r *graphRenderer) MinSize() fyne.Size { return fyne.NewSize(200, 64) }
 
 func (r *graphRenderer) Refresh() {
-	r.Layout(r.g.Size())
+	r.raster.Resize(r.g.Size())
 	r.raster.Refresh()
-	r.scale.Refresh()
+	if r.layoutScale() {
+		r.scale.Refresh()
+	}
 }
 
 func (r *graphRenderer) Objects() []fyne.CanvasObject {

@@ -74,12 +74,18 @@ func (h *healthView) show(r health.Report, at time.Time) {
 		word, imp, col = "Bad · "+string(r.Cause), widget.DangerImportance, theme.ColorNameError
 	}
 	h.set(word, imp, theme.Color(col))
-	if r.Message != h.message.Text {
+	// Text is laid out again on every refresh: only when it changed.
+	if r.Message != h.message.Text || h.message.Importance != imp {
 		h.message.Importance = imp
 		h.message.SetText(r.Message)
 	}
-	h.message.Hidden = r.Message == ""
-	h.message.Refresh()
+	if hide := r.Message == ""; hide != !h.message.Visible() {
+		if hide {
+			h.message.Hide()
+		} else {
+			h.message.Show()
+		}
+	}
 	if changed {
 		entry := at.Local().Format("15:04:05") + "  " + word
 		if r.Message != "" {

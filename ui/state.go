@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -60,15 +61,13 @@ func (s *Studio) refreshControls() {
 	streaming := busy && s.liveStreaming
 	switch {
 	case (s.stopping || s.streamStopping || s.state == publish.StateStopping) && busy:
-		c.GoLive.SetText("Stopping…")
+		setButton(c.GoLive, "Stopping…", c.GoLive.Icon)
 		c.GoLive.Disable()
 	case streaming:
-		c.GoLive.SetText("Stop")
-		c.GoLive.SetIcon(theme.MediaStopIcon())
+		setButton(c.GoLive, "Stop", theme.MediaStopIcon())
 		c.GoLive.Enable()
 	default:
-		c.GoLive.SetText("Go Live")
-		c.GoLive.SetIcon(theme.MediaPlayIcon())
+		setButton(c.GoLive, "Go Live", theme.MediaPlayIcon())
 		if s.destinationProblem() == "" && !s.link.running {
 			c.GoLive.Enable()
 		} else {
@@ -80,10 +79,7 @@ func (s *Studio) refreshControls() {
 	if recording {
 		recText, recIcon = "Stop recording", theme.MediaStopIcon()
 	}
-	if c.Record.Text != recText {
-		c.Record.SetText(recText)
-		c.Record.SetIcon(recIcon)
-	}
+	setButton(c.Record, recText, recIcon)
 	if s.recBusy || s.starting || (s.stopping && busy) {
 		c.Record.Disable()
 	} else {
@@ -131,4 +127,18 @@ func setWarning(l *widget.Label, text string) {
 	} else {
 		l.Show()
 	}
+}
+
+// setButton gives b text and icon, and redraws it only when either
+// changed: the window calls this every second while live, and every
+// redraw lays its text out again.
+func setButton(b *widget.Button, text string, icon fyne.Resource) {
+	same := func(a, b fyne.Resource) bool {
+		return a == b || (a != nil && b != nil && a.Name() == b.Name())
+	}
+	if b.Text == text && same(b.Icon, icon) {
+		return
+	}
+	b.Text, b.Icon = text, icon
+	b.Refresh()
 }
