@@ -90,7 +90,7 @@ func mainErr() error {
 	flag.BoolVar(&withPattern, "pattern", false, "also run ffmpeg-pattern: ffmpeg sending studio's own test pattern (raw frames, looped) instead of testsrc2, to separate the content's cost from the publisher's")
 	flag.StringVar(&studioBin, "studio", "", "studio binary to measure (default: build ./cmd/studio)")
 	flag.StringVar(&tapOut, "tap-out", "", "save the raw bytes the first studio run sent (handshake included) to this file, for testdata")
-	flag.StringVar(&dumpTo, "dump-pattern", "", "only write the raw I420 frames ffmpeg-pattern loops to this `FILE`, and exit (for profiling ffmpeg by hand)")
+	flag.StringVar(&dumpTo, "dump-pattern", "", "only write what ffmpeg-pattern loops, the raw I420 frames to this `FILE` and the s16le tone to FILE.s16, and exit (for profiling ffmpeg by hand)")
 	flag.Parse()
 	if _, err := fmt.Sscanf(size, "%dx%d", &c.Width, &c.Height); err != nil {
 		return fmt.Errorf("-size %q: %w", size, err)
