@@ -33,6 +33,20 @@ type Engine struct {
 	gen     int              // guarded by mu; counts previews
 	wg      sync.WaitGroup   // session watchers
 	onLost  atomic.Pointer[func(DeviceLost)]
+	// wants says whether the window takes the next preview frame.
+	wants atomic.Pointer[func() bool]
+}
+
+// SetPreviewWanted sets a check that says whether the window will show
+// the next preview frame; a frame it declines is not sampled at all. It
+// runs on the encoder's goroutine before each frame, so it must be cheap
+// and never block. nil (the default) samples every frame.
+func (b *Engine) SetPreviewWanted(fn func() bool) {
+	if fn == nil {
+		b.wants.Store(nil)
+		return
+	}
+	b.wants.Store(&fn)
 }
 
 var _ Backend = (*Engine)(nil)

@@ -42,7 +42,7 @@ func (b *Engine) open(s Settings) (*sources, error) {
 	if err != nil {
 		return nil, err
 	}
-	src := &sources{key: keyOf(s), preview: newPreviewer(in.Video.Props()), levels: &levels{},
+	src := &sources{key: keyOf(s), preview: newPreviewer(in.Video.Props(), &b.wants), levels: &levels{},
 		videoStatus: in.VideoStatus, audioStatus: in.AudioStatus, clock: in.Clock}
 	src.video = tap.Video(in.Video, previewInterval, src.preview.tap)
 	src.audio = tap.Audio(in.Audio, src.levels.add)

@@ -6,6 +6,7 @@ import (
 	"image"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -86,4 +87,47 @@ func TestEngineRecordsFromThePreview(t *testing.T) {
 		<-frames
 	}
 	wait("preview frame after the session", frames)
+}
+
+// TestEnginePreviewSamplesOnlyWantedFrames: while the window declines the
+// next preview frame, none is sampled or handed over; the sources run on
+// (levels keep coming), and frames come again once it wants them.
+func TestEnginePreviewSamplesOnlyWantedFrames(t *testing.T) {
+	e := NewEngine(EngineOptions{})
+	defer e.Close(5 * time.Second)
+	var want atomic.Bool
+	e.SetPreviewWanted(want.Load)
+	s := Settings{CameraID: TestPatternID, MicrophoneID: TestToneID, Width: 320, Height: 180, FPS: 30,
+		VideoKbps: 300, AudioKbps: 64, Preset: "ultrafast", KeyInterval: time.Second}
+	var frames atomic.Int64
+	levels := make(chan struct{}, 1)
+	p, err := e.StartPreview(s, func(image.Image) { frames.Add(1) }, func(float64, float64) {
+		select {
+		case levels <- struct{}{}:
+		default:
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	// 20 level callbacks (50 ms apart) span about 30 video frames.
+	for range 20 {
+		select {
+		case <-levels:
+		case <-time.After(10 * time.Second):
+			t.Fatal("no level within 10 s")
+		}
+	}
+	if n := frames.Load(); n != 0 {
+		t.Errorf("%d preview frames handed over while none was wanted", n)
+	}
+	want.Store(true)
+	deadline := time.Now().Add(10 * time.Second)
+	for frames.Load() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no preview frame within 10 s once wanted")
+		}
+		<-levels
+	}
 }

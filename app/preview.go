@@ -41,6 +41,9 @@ const levelInterval = 50 * time.Millisecond
 // the frames it shows, at the size it shows them.
 type previewer struct {
 	onFrame atomic.Pointer[func(image.Image)]
+	// wants, when it holds a check, says whether the next frame will be
+	// shown; frames it declines are not sampled.
+	wants *atomic.Pointer[func() bool]
 	// Column and row maps from preview to source pixels, made for the
 	// source's size on the first frame; the tap's goroutine only.
 	srcSize    image.Point
@@ -51,10 +54,15 @@ type previewer struct {
 	stop       sync.Once
 }
 
-func newPreviewer(p capture.VideoProps) *previewer {
+// newPreviewer returns a previewer for frames of p; wants (nil for none)
+// is read before each frame.
+func newPreviewer(p capture.VideoProps, wants *atomic.Pointer[func() bool]) *previewer {
 	pw := min(PreviewWidth, p.Width) &^ 1
 	ph := max(pw*p.Height/max(p.Width, 1), 2) &^ 1
-	v := &previewer{free: make(chan *image.YCbCr, 2), full: make(chan *image.YCbCr, 2), done: make(chan struct{})}
+	if wants == nil {
+		wants = new(atomic.Pointer[func() bool])
+	}
+	v := &previewer{wants: wants, free: make(chan *image.YCbCr, 2), full: make(chan *image.YCbCr, 2), done: make(chan struct{})}
 	for range 2 {
 		v.free <- image.NewYCbCr(image.Rect(0, 0, pw, ph), image.YCbCrSubsampleRatio420)
 	}
@@ -75,6 +83,9 @@ func (v *previewer) setCallback(fn func(image.Image)) {
 // there is one and a preview is wanted.
 func (v *previewer) tap(img *image.YCbCr, _ time.Duration) {
 	if v.onFrame.Load() == nil || img.SubsampleRatio != image.YCbCrSubsampleRatio420 {
+		return
+	}
+	if w := v.wants.Load(); w != nil && !(*w)() {
 		return
 	}
 	select {

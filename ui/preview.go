@@ -58,8 +58,10 @@ type previewView struct {
 	ready   atomic.Pointer[image.RGBA]
 	free    chan *image.RGBA // buffers to write (nil: not yet made); holds both
 	last    atomic.Int64     // when the last frame was taken, unix nanos
-	shown   atomic.Uint64    // frames shown
-	made    atomic.Uint64    // frames converted
+	// nextAt is next in unix nanos, for wants (which must not lock).
+	nextAt atomic.Int64
+	shown  atomic.Uint64 // frames shown
+	made   atomic.Uint64 // frames converted
 
 	win      fyne.Window // the window shown in; nil: no native preview
 	nativeMu sync.Mutex  // attaching and closing the native preview
@@ -85,6 +87,14 @@ func newPreviewView(w fyne.Window) *previewView {
 	p.back = canvas.NewRectangle(color.Black)
 	p.rate.Store(previewRate(DefaultPreviewRate))
 	return p
+}
+
+// wants reports whether take would take a frame now, so that the backend
+// need not sample frames that would be skipped. Any goroutine; it never
+// blocks.
+func (p *previewView) wants() bool {
+	return p.rate.Load() > 0 && !p.hidden.Load() && !p.pending.Load() &&
+		p.now().UnixNano() >= p.nextAt.Load()
 }
 
 // take converts img for showing and returns true when it is to be shown
@@ -130,6 +140,7 @@ func (p *previewView) taken(now time.Time, rate int32) {
 	// A tenth of the interval's slack, so that a source's jitter does not
 	// skip every other frame.
 	p.next = now.Add(time.Second * 9 / time.Duration(10*rate))
+	p.nextAt.Store(p.next.UnixNano())
 	p.last.Store(now.UnixNano())
 	p.pending.Store(true)
 }

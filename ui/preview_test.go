@@ -243,3 +243,31 @@ func TestGraphDrawsLineAndTarget(t *testing.T) {
 		t.Errorf("below the line the graph is %v, want the background", c)
 	}
 }
+
+// TestPreviewWantsOnlyFramesItWouldTake: the backend is told to sample a
+// frame exactly when take would take it.
+func TestPreviewWantsOnlyFramesItWouldTake(t *testing.T) {
+	h, now := previewHarness(t, test.NewTempApp(t).Preferences())
+	p := h.s.preview
+	if !p.wants() {
+		t.Fatal("nothing shown yet, and no frame wanted")
+	}
+	h.s.onFrame(testFrame(640, 360, 2))
+	*now = now.Add(10 * time.Millisecond)
+	if p.wants() {
+		t.Error("a frame 10 ms after the last is wanted at 15 fps")
+	}
+	*now = now.Add(time.Second / 15)
+	if !p.wants() {
+		t.Error("a frame 1/15 s after the last is not wanted at 15 fps")
+	}
+	p.hidden.Store(true)
+	if p.wants() {
+		t.Error("a frame is wanted while the window is hidden")
+	}
+	p.hidden.Store(false)
+	p.rate.Store(0)
+	if p.wants() {
+		t.Error("a frame is wanted with the preview off")
+	}
+}

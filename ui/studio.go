@@ -166,6 +166,10 @@ type statBindings struct {
 	latency binding.String
 }
 
+// previewWanter is a Backend that samples preview frames only when the
+// window will show them (app.Engine).
+type previewWanter interface{ SetPreviewWanted(func() bool) }
+
 // New builds the studio from cfg, loads the saved settings, and starts the
 // preview.
 func New(cfg Config) *Studio {
@@ -179,6 +183,9 @@ func New(cfg Config) *Studio {
 	s.build()
 	s.load()
 	cfg.Backend.OnDeviceLost(func(d DeviceLost) { s.do(func() { s.deviceLost(d) }) })
+	if w, ok := cfg.Backend.(previewWanter); ok {
+		w.SetPreviewWanted(s.preview.wants)
+	}
 	s.wg.Add(2)
 	go s.previewLoop()
 	go s.tickLoop()
@@ -265,6 +272,9 @@ func (s *Studio) Shutdown(live Live, timeout time.Duration) {
 		}
 		close(s.quit)
 		s.wg.Wait()
+		if w, ok := s.be.(previewWanter); ok {
+			w.SetPreviewWanted(nil)
+		}
 		s.preview.close()
 	})
 }
