@@ -99,7 +99,10 @@ int studio_decode_i420(studio_dec *d, const unsigned char *jpeg, unsigned long s
                        int cstride, int dw, int dh, long long max_pixels) {
 	studio_info *info = &d->info;
 	const int flags = TJFLAG_STOPONWARNING | TJFLAG_LIMITSCANS;
-	int w, h, ss, cs;
+	// TurboJPEG returns success without setting these for a stream that
+	// ends before its frame header (only tables: a frame cut short), so
+	// they must start at values that read as an empty picture.
+	int w = 0, h = 0, ss = -1, cs = -1;
 	memset(info, 0, sizeof *info);
 	if (d->tj == NULL && (d->tj = tjInitDecompress()) == NULL) {
 		return fail(d, STUDIO_NOMEM, "cannot create a TurboJPEG decompressor");
@@ -109,7 +112,7 @@ int studio_decode_i420(studio_dec *d, const unsigned char *jpeg, unsigned long s
 	}
 	info->width = w, info->height = h, info->subsamp = ss, info->colorspace = cs;
 	if (w <= 0 || h <= 0) {
-		return fail(d, STUDIO_CORRUPT, "empty picture");
+		return fail(d, STUDIO_CORRUPT, "no frame header");
 	}
 	if (max_pixels > 0 && (long long)w * h > max_pixels) {
 		return fail(d, STUDIO_TOO_LARGE, "picture too large");
