@@ -4,6 +4,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"studio/encode/encodetest"
 )
 
 // cpuTime returns the CPU time the process has used, in all its threads
@@ -24,7 +26,7 @@ func cpuTime(tb testing.TB) time.Duration {
 // wall time allows, and the bitrate produced; encode/hevc and encode/av1
 // have the same benchmark.
 func BenchmarkCodec720p(b *testing.B) {
-	ring := newRing(b, 1280, 720, 30, 30)
+	ring := encodetest.NewRing(b, 1280, 720, 30, 30)
 	e := newEncoder(b, ring, Config{BitrateKbps: 2500, KeyInterval: 2 * time.Second})
 	readPacket(b, e).Release() // x264's set-up and the first IDR frame
 	bytes := 0

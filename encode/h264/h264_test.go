@@ -311,34 +311,6 @@ func TestDecodesWithFFmpeg(t *testing.T) {
 	}
 }
 
-// ringSource serves copies of pre-rendered frames in a loop, unpaced, with
-// PTS n/FPS, optionally with padded strides and a non-zero origin as some
-// cameras deliver.
-type ringSource struct {
-	props  capture.VideoProps
-	frames []*image.YCbCr
-	padded bool
-	n      int
-}
-
-// newRing renders count frames of the synth pattern.
-func newRing(t testing.TB, w, h, fps, count int) *ringSource {
-	t.Helper()
-	p := newPattern(t, w, h, fps, synth.Unpaced())
-	defer p.Close()
-	r := &ringSource{props: p.Props()}
-	for range count {
-		f := readFrame(t, p)
-		img := image.NewYCbCr(f.Image.Rect, image.YCbCrSubsampleRatio420)
-		copy(img.Y, f.Image.Y)
-		copy(img.Cb, f.Image.Cb)
-		copy(img.Cr, f.Image.Cr)
-		f.Release()
-		r.frames = append(r.frames, img)
-	}
-	return r
-}
-
 func readFrame(t testing.TB, s capture.VideoSource) *capture.VideoFrame {
 	t.Helper()
 	f, err := s.Read(context.Background())
@@ -348,37 +320,12 @@ func readFrame(t testing.TB, s capture.VideoSource) *capture.VideoFrame {
 	return f
 }
 
-func (r *ringSource) Props() capture.VideoProps { return r.props }
-func (r *ringSource) Close() error              { return nil }
-
-func (r *ringSource) Read(ctx context.Context) (*capture.VideoFrame, error) {
-	img := r.frames[r.n%len(r.frames)]
-	pts := time.Duration(r.n) * time.Second / time.Duration(r.props.FPS)
-	seq := uint64(r.n)
-	r.n++
-	if !r.padded {
-		return capture.NewVideoFrame(img, pts, seq, nil), nil
-	}
-	w, h := r.props.Width, r.props.Height
-	big := image.NewYCbCr(image.Rect(0, 0, w+64, h+32), image.YCbCrSubsampleRatio420)
-	sub := big.SubImage(image.Rect(32, 16, 32+w, 16+h)).(*image.YCbCr)
-	for y := range h {
-		copy(sub.Y[sub.YOffset(32, 16+y):], img.Y[y*w:(y+1)*w])
-	}
-	for y := range h / 2 {
-		o := sub.COffset(32, 16+2*y)
-		copy(sub.Cb[o:], img.Cb[y*w/2:(y+1)*w/2])
-		copy(sub.Cr[o:], img.Cr[y*w/2:(y+1)*w/2])
-	}
-	return capture.NewVideoFrame(sub, pts, seq, nil), nil
-}
-
 // Padded frames are compacted to tight strides before x264 sees them.
 // (x264's output is not bit-reproducible from run to run with its sliced
 // threads, so the test compares pictures, not bitstreams.)
 func TestPaddedFrames(t *testing.T) {
-	ring := newRing(t, 320, 180, 30, 3)
-	padded := &ringSource{props: ring.props, frames: ring.frames, padded: true}
+	ring := encodetest.NewRing(t, 320, 180, 30, 3)
+	padded := ring.WithPadding()
 	e := newEncoder(t, padded, Config{})
 	for n := range 3 {
 		f := readFrame(t, padded)
@@ -389,13 +336,13 @@ func TestPaddedFrames(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := ring.frames[n]
+		want := ring.Frames[n]
 		if img.YStride != 320 || img.CStride != 160 || img.Rect.Min != (image.Point{}) ||
 			!bytes.Equal(img.Y[:320*180], want.Y) || !bytes.Equal(img.Cb[:160*90], want.Cb) || !bytes.Equal(img.Cr[:160*90], want.Cr) {
 			t.Errorf("frame %d: compacted picture differs from the original", n)
 		}
 	}
-	padded.n = 0
+	// The encoder reads on from the fourth frame of the loop.
 	for range 3 {
 		readPacket(t, e).Release()
 	}
@@ -528,22 +475,22 @@ func FuzzAppendNALUs(f *testing.F) {
 
 // rawX264 opens mediadevices' x264 encoder directly on the ring's frames,
 // with the settings New would use.
-func rawX264(t testing.TB, ring *ringSource, cfg Config) codec.ReadCloser {
+func rawX264(t testing.TB, ring *encodetest.Ring, cfg Config) codec.ReadCloser {
 	t.Helper()
 	params, err := x264.NewParams()
 	if err != nil {
 		t.Fatal(err)
 	}
 	params.Preset = presets[cfg.Preset]
-	params.BitRate = x264Bitrate(cfg.BitrateKbps, ring.props.FPS)
+	params.BitRate = x264Bitrate(cfg.BitrateKbps, ring.Props().FPS)
 	params.KeyFrameInterval = 60
 	n := 0
 	enc, err := params.BuildVideoEncoder(video.ReaderFunc(func() (image.Image, func(), error) {
-		img := ring.frames[n%len(ring.frames)]
+		img := ring.Frames[n%len(ring.Frames)]
 		n++
 		return img, noop, nil
 	}), prop.Media{Video: prop.Video{
-		Width: ring.props.Width, Height: ring.props.Height, FrameRate: float32(ring.props.FPS), FrameFormat: frame.FormatI420,
+		Width: ring.Props().Width, Height: ring.Props().Height, FrameRate: float32(ring.Props().FPS), FrameFormat: frame.FormatI420,
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -553,7 +500,7 @@ func rawX264(t testing.TB, ring *ringSource, cfg Config) codec.ReadCloser {
 
 // annexBFrames returns x264's raw output for an IDR and a P frame at 720p.
 func annexBFrames(b *testing.B) (idr, p []byte) {
-	ring := newRing(b, 1280, 720, 30, 2)
+	ring := encodetest.NewRing(b, 1280, 720, 30, 2)
 	enc := rawX264(b, ring, Config{Preset: "veryfast", BitrateKbps: 2500})
 	defer enc.Close()
 	idr, _, err := enc.Read()
@@ -625,7 +572,7 @@ func BenchmarkPacketize(b *testing.B) {
 // frames, through this package and through mediadevices alone; the
 // difference is this package's overhead per frame.
 func BenchmarkEncode720p(b *testing.B) {
-	ring := newRing(b, 1280, 720, 30, 30)
+	ring := encodetest.NewRing(b, 1280, 720, 30, 30)
 	e := newEncoder(b, ring, Config{BitrateKbps: 2500, KeyInterval: 2 * time.Second})
 	b.ReportAllocs()
 	for b.Loop() {
@@ -635,7 +582,7 @@ func BenchmarkEncode720p(b *testing.B) {
 }
 
 func BenchmarkRawX264720p(b *testing.B) {
-	ring := newRing(b, 1280, 720, 30, 30)
+	ring := encodetest.NewRing(b, 1280, 720, 30, 30)
 	enc := rawX264(b, ring, Config{Preset: DefaultPreset, BitrateKbps: 2500})
 	defer enc.Close()
 	b.ReportAllocs()
