@@ -104,26 +104,21 @@ func (b *book) refresh(err error) {
 }
 
 // stop marks the session stopping.
-func (b *book) stop() {
-	defer b.flush()
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.ended || b.stopping {
-		return
-	}
-	b.stopping = true
-	b.changeLocked(nil, 0, nil, Event{})
-}
+func (b *book) stop() { b.mark(&b.stopping) }
 
 // drain marks the session as having reached its duration.
-func (b *book) drain() {
+func (b *book) drain() { b.mark(&b.draining) }
+
+// mark sets flag (a field of b, guarded by mu) and recomputes the
+// session's state, unless the session ended or flag was set already.
+func (b *book) mark(flag *bool) {
 	defer b.flush()
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.ended || b.draining {
+	if b.ended || *flag {
 		return
 	}
-	b.draining = true
+	*flag = true
 	b.changeLocked(nil, 0, nil, Event{})
 }
 
