@@ -153,12 +153,17 @@ func TestCongestionAdaptsAndRecovers(t *testing.T) {
 	// start overflows that queue, TCP's retransmission timeout (over a
 	// second at these round-trip times) add up: 1.5 to 2.7 s were measured
 	// here, and 3.2 s with both cores busy. It must stay under 4 s.
+	// Start-up lasts until that backlog has drained: from 5 s of media on,
+	// the first second whose delay stays under 1 s ends it, and that must
+	// come by 10 s (on a machine short of CPU the drain ran past 5 s, with
+	// 2.0 s left at 5–10 s and a median of 300 ms there).
 	// After start-up, transients while adaptive bitrate probes the link stay
 	// under 2 s.
-	const startup = 5 * time.Second
-	maxes, medians := delays.profile(startup, 1), delays.profile(startup, 0.5)
+	const window = 5 * time.Second
+	maxes, medians := delays.profile(window, 1), delays.profile(window, 0.5)
+	perSecond := delays.profile(time.Second, 1)
 	t.Logf("server-side delay above the minimum, per 5 s of media: max %v, median %v", maxes, medians)
-	endShaped := int(shaped/startup) - 1
+	endShaped := int(shaped/window) - 1
 	if len(medians) <= endShaped+1 {
 		t.Fatalf("the player saw only %d windows of 5 s", len(medians))
 	}
@@ -167,11 +172,20 @@ func TestCongestionAdaptsAndRecovers(t *testing.T) {
 			t.Errorf("server-side delay %v above its minimum (median) at %d–%d s: it grew by 1 s or more", medians[i], 5*i, 5*i+5)
 		}
 	}
-	if maxes[0] >= 4*time.Second {
-		t.Errorf("server-side delay reached %v above its minimum during start-up, want under 4 s", maxes[0])
+	startup := 5
+	for startup < len(perSecond) && perSecond[startup] >= time.Second {
+		startup++
 	}
-	if peak := slices.Max(maxes[1:]); peak >= 2*time.Second {
-		t.Errorf("server-side delay reached %v above its minimum after start-up, want transients under 2 s", peak)
+	t.Logf("start-up backlog drained at %d s of media; maximum delay per second until 15 s: %v", startup, perSecond[:min(15, len(perSecond))])
+	if startup > 10 {
+		t.Errorf("the start-up backlog took until %d s of media to drain, want by 10 s", startup)
+	} else {
+		if peak := slices.Max(perSecond[:startup]); peak >= 4*time.Second {
+			t.Errorf("server-side delay reached %v above its minimum during start-up, want under 4 s", peak)
+		}
+		if peak := slices.Max(perSecond[startup:]); peak >= 2*time.Second {
+			t.Errorf("server-side delay reached %v above its minimum after start-up, want transients under 2 s", peak)
+		}
 	}
 	// Back to the user's target within 30 s of the link clearing.
 	var recovered time.Duration = -1
