@@ -26,6 +26,7 @@ const (
 // SIGINT and SIGTERM close it as the close button does: a running session
 // stops cleanly first (see ui.Run).
 func runWindow(o options) int {
+	tuneWindowGC()
 	autoLive := os.Getenv(envAutoLive)
 	// The AutoLive URL holds the key: never print it.
 	red := app.NewRedactor(app.Destination{URL: autoLive})
