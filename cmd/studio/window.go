@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"os"
@@ -27,6 +28,9 @@ const (
 // stops cleanly first (see ui.Run).
 func runWindow(o options) int {
 	tuneWindowGC()
+	ctx, stopTrim := context.WithCancel(context.Background())
+	defer stopTrim()
+	keepCMemoryFlat(ctx)
 	autoLive := os.Getenv(envAutoLive)
 	// The AutoLive URL holds the key: never print it.
 	red := app.NewRedactor(app.Destination{URL: autoLive})
