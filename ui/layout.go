@@ -137,12 +137,10 @@ func statLabel(name string, b binding.String) fyne.CanvasObject {
 	if b == nil {
 		return n
 	}
-	v := widget.NewLabelWithData(b)
+	v := newMonoValue(b)
 	if name == "" {
-		v.TextStyle.Monospace = true
 		return v
 	}
-	v.TextStyle.Monospace = true
 	return container.NewHBox(n, v)
 }
 
