@@ -132,10 +132,13 @@ func runLatency(t *testing.T, srv *testpeer.ArrivalServer, run time.Duration, si
 	return latencyRun{stats: statsLines(t, stats), arrivals: arrivals}
 }
 
-// On loopback the estimate is the encoder's delay and little else.
+// On loopback the estimate is the encoder's delay and little else. The
+// stream is 360p so that the encoder keeps real time on a machine short of
+// CPU: at 720p on a starved machine the pattern hands over frames up to
+// three slots late to catch up, and the median here reached 140 ms.
 func TestGlassToServerOnLoopback(t *testing.T) {
 	srv := testpeer.StartArrivalServer(t)
-	res := runLatency(t, srv, 15*time.Second, "1280x720", 2500)
+	res := runLatency(t, srv, 15*time.Second, "640x360", 1000)
 	secs := res.seconds(t)
 	var abs []time.Duration
 	for _, s := range secs {
