@@ -33,9 +33,9 @@ var cMallocTunable = C.studio_is_glibc() != 0
 
 // tuneCMalloc fixes the C allocator's threshold for serving a block from
 // its own mapping at 128 KiB, glibc's default. glibc otherwise raises that
-// threshold each time such a block is freed, after which the GL driver's
-// texture and image buffers that come and go each second are carved out of
-// the shared heap instead, and leave it fragmented.
+// threshold each time such a block is freed, after which large buffers
+// that come and go every second (the GL driver's, for instance) are carved
+// out of the shared heap instead, and leave it fragmented.
 func tuneCMalloc() { C.studio_malloc_tune() }
 
 // trimCMalloc gives the pages that the C allocator holds free back to the
