@@ -127,12 +127,14 @@ for m in $modes; do wait_port "${dbg[$m]}" || { echo "soak.sh: $m did not start;
 
 hz=$(getconf CLK_TCK)
 csv="$out/soak.csv"
-echo "mode,elapsed_s,rss_kb,cpu_pct,goroutines,heap_alloc_bytes,heap_inuse_bytes,sys_bytes" >"$csv"
+echo "mode,elapsed_s,rss_kb,cpu_pct,goroutines,heap_alloc_bytes,heap_inuse_bytes,sys_bytes,rss_file_kb" >"$csv"
 declare -A ticks
 # sample MODE ELAPSED: one CSV row; empty fields for what did not answer.
 sample() {
-  local m=$1 t=$2 p=${pid[$1]} rss="" cpu="" now json g="" ha="" hi="" sys=""
+  local m=$1 t=$2 p=${pid[$1]} rss="" rssfile="" cpu="" now json g="" ha="" hi="" sys=""
   rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$p/status" 2>/dev/null || true)
+  # The part of RSS that maps files: shared libraries' pages, touched as code runs.
+  rssfile=$(awk '/^RssFile:/ {print $2}' "/proc/$p/status" 2>/dev/null || true)
   # utime and stime are fields 14 and 15 of /proc/PID/stat (after the command's parentheses: 12 and 13).
   now=$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | awk '{print $12 + $13}' || true)
   if [[ -n $now && -n ${ticks[$m]:-} ]]; then
@@ -145,7 +147,7 @@ sample() {
     hi=$(sed -nE 's/.*"heap_inuse_bytes":([0-9]+).*/\1/p' <<<"$json")
     sys=$(sed -nE 's/.*"sys_bytes":([0-9]+).*/\1/p' <<<"$json")
   fi
-  echo "$m,$t,$rss,$cpu,$g,$ha,$hi,$sys" >>"$csv"
+  echo "$m,$t,$rss,$cpu,$g,$ha,$hi,$sys,$rssfile" >>"$csv"
 }
 
 echo "soak.sh: $modes at $size ${fps} fps ${bitrate} kbps for ${secs} s, sampling every ${interval} s into $csv" >&2

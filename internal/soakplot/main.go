@@ -27,6 +27,7 @@ type sample struct {
 	cpuPct     float64 // % of one core over the last interval
 	goroutines float64
 	heapMB     float64 // Go heap in use (HeapInuse), MiB
+	fileMB     float64 // the part of RSS that maps files (shared libraries' pages), MiB; -1 if not recorded
 }
 
 // series is every sample of one process, in time order.
@@ -35,8 +36,9 @@ type series struct {
 	samples []sample
 }
 
-// columns are the CSV's header, in order.
-var columns = []string{"mode", "elapsed_s", "rss_kb", "cpu_pct", "goroutines", "heap_alloc_bytes", "heap_inuse_bytes", "sys_bytes"}
+// columns are the CSV's header, in order. CSVs from before rss_file_kb
+// was added lack its column.
+var columns = []string{"mode", "elapsed_s", "rss_kb", "cpu_pct", "goroutines", "heap_alloc_bytes", "heap_inuse_bytes", "sys_bytes", "rss_file_kb"}
 
 func main() {
 	in := flag.String("in", "soak.csv", "the CSV written by scripts/soak.sh")
@@ -78,14 +80,15 @@ func readCSV(r io.Reader) ([]series, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(rows) < 2 || !slices.Equal(rows[0], columns) {
+	if len(rows) < 2 || !slices.Equal(rows[0], columns) && !slices.Equal(rows[0], columns[:len(columns)-1]) {
 		return nil, errors.New("no samples, or not the header soak.sh writes")
 	}
 	var out []series
 	index := map[string]int{}
 	for n, row := range rows[1:] {
-		var v [7]float64
-		for i := range v {
+		var v [8]float64
+		v[7] = -1
+		for i := range min(len(v), len(row)-1) {
 			if row[i+1] == "" {
 				v[i] = -1 // not measured (the process was not answering)
 				continue
@@ -104,7 +107,11 @@ func readCSV(r io.Reader) ([]series, error) {
 		if v[5] < 0 {
 			heap = -1
 		}
-		out[i].samples = append(out[i].samples, sample{elapsed: v[0], rssMB: v[1] / 1024, cpuPct: v[2], goroutines: v[3], heapMB: heap})
+		file := v[7] / 1024
+		if v[7] < 0 {
+			file = -1
+		}
+		out[i].samples = append(out[i].samples, sample{elapsed: v[0], rssMB: v[1] / 1024, cpuPct: v[2], goroutines: v[3], heapMB: heap, fileMB: file})
 	}
 	return out, nil
 }
@@ -157,6 +164,17 @@ func summarize(w io.Writer, s series, warmup, maxGrowth float64) bool {
 	growth := rssHi - after[0].rssMB
 	fmt.Fprintf(w, "  goroutines: first %.0f, last %.0f; after %.0f s between %.0f and %.0f\n", first.goroutines, last.goroutines, warmup, gLo, gHi)
 	fmt.Fprintf(w, "  RSS after %.0f s: %.1f MiB, at most %.1f MiB (growth %.1f MiB, limit %.1f)\n", warmup, after[0].rssMB, rssHi, growth, maxGrowth)
+	if f0 := after[0].fileMB; f0 >= 0 {
+		_, fileHi, _ := stat(func(p sample) float64 { return p.fileMB }, after)
+		_, anonHi, _ := stat(func(p sample) float64 {
+			if p.fileMB < 0 || p.rssMB < 0 {
+				return -1
+			}
+			return p.rssMB - p.fileMB
+		}, after)
+		fmt.Fprintf(w, "    of which files mapped (shared libraries' pages): %.1f MiB, at most %.1f (growth %.1f); the rest: %.1f MiB, at most %.1f (growth %.1f)\n",
+			f0, fileHi, fileHi-f0, after[0].rssMB-f0, anonHi, anonHi-(after[0].rssMB-f0))
+	}
 	// A leak keeps growing; warming up (code pages touched, the heap
 	// reaching its working size) stops: the second half tells them apart.
 	mid := after[len(after)/2]
