@@ -45,7 +45,8 @@ type Config struct {
 	// BandwidthTestURL.
 	URL string
 	// Duration is how long the test publishes, DefaultDuration when 0, at
-	// most MaxDuration and at least Skip + MinMeasured.
+	// most MaxDuration and at least Skip + MinMeasured. On a busy machine
+	// the test runs longer by as much as the sample at Skip is late.
 	Duration time.Duration
 	// Skip is the unmeasured start (DefaultSkip when 0).
 	Skip time.Duration
@@ -135,8 +136,8 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	return measure(ctx, s, cfg, clip)
 }
 
-// measure runs the sender on s for cfg.Duration, samples the link at Skip
-// and at the end, and closes s.
+// measure runs the sender on s, samples the link at Skip and again
+// Duration − Skip later, and closes s.
 func measure(ctx context.Context, s *rtmp.Stream, cfg Config, clip *Clip) (Result, error) {
 	res := Result{Clip: clip}
 	snd := newSender(clip, s, cfg.MaxKbps)
@@ -148,8 +149,10 @@ func measure(ctx context.Context, s *rtmp.Stream, cfg Config, clip *Clip) (Resul
 	var first, last publish.Link
 	var firstAt, lastAt time.Time
 	var runErr error
+	// The measure runs for Duration − Skip from the first sample, however
+	// late a busy machine takes it, so it is never shorter than that.
 	skip := time.NewTimer(cfg.Skip)
-	end := time.NewTimer(cfg.Duration)
+	end := time.NewTimer(time.Hour)
 	for runErr == nil && lastAt.IsZero() {
 		select {
 		case <-skip.C:
@@ -158,6 +161,7 @@ func measure(ctx context.Context, s *rtmp.Stream, cfg Config, clip *Clip) (Resul
 				runErr = ErrNoLinkInfo
 			}
 			firstAt = time.Now()
+			end.Reset(cfg.Duration - cfg.Skip)
 		case <-end.C:
 			var ok bool
 			if last, ok = s.Link(); !ok {
