@@ -42,6 +42,11 @@ type StatsLine struct {
 	VideoSource   string  `json:"video_source"`
 	AudioSource   string  `json:"audio_source"`
 	AudioDriftPPM float64 `json:"audio_drift_ppm"`
+	// AudioGaps counts the microphone's dropouts (time it delivered
+	// nothing, its audio then lost) and AudioGapMS the silence that
+	// filled them.
+	AudioGaps     uint64  `json:"audio_gaps"`
+	AudioGapMS    float64 `json:"audio_gap_ms"`
 	FramesSkipped uint64  `json:"frames_skipped"`
 	// Destinations has one entry per destination, in the order given;
 	// the fields above are their sums (rates, counts, bytes) and their
@@ -135,6 +140,8 @@ func NewStatsLine(s publish.Stats) StatsLine {
 		VideoSource:   s.VideoSource.State.String(),
 		AudioSource:   s.AudioSource.State.String(),
 		AudioDriftPPM: math.Round(s.AudioSource.DriftPPM),
+		AudioGaps:     s.AudioSource.Gaps,
+		AudioGapMS:    round1(float64(s.AudioSource.GapSilence) / float64(time.Millisecond)),
 		FramesSkipped: s.VideoSource.Skipped,
 		Destinations:  destinationLines(s.Destinations),
 		Health:        s.Health,

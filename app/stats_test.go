@@ -22,7 +22,7 @@ func TestStatsLine(t *testing.T) {
 		Time: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC), State: publish.StateLive, Uptime: 12345 * time.Millisecond,
 		VideoKbps: 2499.96, FPS: 29.97, FramesSent: 300, Queue: 12345 * time.Microsecond, Congestion: 0.123,
 		TargetKbps: 2000, UserKbps: 2500, RTT: 1500 * time.Microsecond, Recording: true,
-		VideoSource: capture.SourceStatus{Skipped: 3}, AudioSource: capture.SourceStatus{DriftPPM: 512.6},
+		VideoSource: capture.SourceStatus{Skipped: 3}, AudioSource: capture.SourceStatus{DriftPPM: 512.6, Gaps: 2, GapSilence: 123456 * time.Microsecond},
 		Destinations: []publish.DestinationStats{{Name: "rtmp://h/live/****", State: publish.StateError,
 			Err: errors.New("publish refused: drift is not allowed"), LowRendition: true,
 			Health: health.Report{Status: health.Bad, Cause: health.Server, Message: "it answered drift"}}},
@@ -45,6 +45,7 @@ func TestStatsLine(t *testing.T) {
 		"time": "2025-01-02T03:04:05Z", "state": "live", "uptime_s": 12.3, "video_kbps": 2500.0, "fps": 30.0,
 		"frames_sent": 300.0, "queue_ms": 12.3, "congestion": 0.12, "target_kbps": 2000.0, "user_kbps": 2500.0,
 		"rtt_ms": 1.5, "recording": true, "frames_skipped": 3.0, "audio_drift_ppm": 513.0,
+		"audio_gaps": 2.0, "audio_gap_ms": 123.5,
 	}
 	for k, v := range want {
 		if m[k] != v {

@@ -38,6 +38,12 @@ type SourceStatus struct {
 	// Skipped counts, for video, the frames the source did not deliver in
 	// time: each frame interval that passed without a frame.
 	Skipped uint64
+	// Gaps counts, for audio, the dropouts: stretches of time for which
+	// the device delivered no samples (it or its reader stalled, and what
+	// it captured then is lost). GapSilence is the silence that filled
+	// them in the output, which keeps time.
+	Gaps       uint64
+	GapSilence time.Duration
 }
 
 // Reporter is implemented by sources that can say how they are. Status is

@@ -104,9 +104,10 @@ func TestStatsCarryGlassToServer(t *testing.T) {
 	}
 	g := st.Destinations[0].GlassToServer
 	// 200 ms for the socket, the rest for the fakes' small frames and
-	// whatever waits in the queue.
-	if g < 200*time.Millisecond || g > 300*time.Millisecond {
-		t.Errorf("glass-to-server %v with 200 ms of data in the socket, want 200 to 300 ms", g)
+	// whatever waits in the queue (more on a busy machine, never a
+	// second 200 ms).
+	if g < 200*time.Millisecond || g > 390*time.Millisecond {
+		t.Errorf("glass-to-server %v with 200 ms of data in the socket, want 200 to 390 ms", g)
 	}
 	if st.GlassToServer != g {
 		t.Errorf("session's glass-to-server %v, want its only destination's %v", st.GlassToServer, g)

@@ -46,7 +46,7 @@ func TestSessionReconnectsAndResumesOnKeyframe(t *testing.T) {
 	first, second := &fakePublisher{failAfter: 20}, &fakePublisher{}
 	d := &dialer{pubs: []*fakePublisher{first, second}}
 	var log eventLog
-	s, err := Start(Config{Video: v, Audio: fakeAudio{a}, Dial: d.dial, Duration: 1500 * time.Millisecond, OnEvent: log.add})
+	s, err := Start(Config{Video: v, Audio: fakeAudio{a}, Dial: d.dial, Duration: 2500 * time.Millisecond, OnEvent: log.add})
 	if err != nil {
 		t.Fatal(err)
 	}

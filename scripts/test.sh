@@ -32,7 +32,8 @@ echo "== tests (fuzz targets run their seed corpora)"
 go test -p 1 -count=1 -timeout 40m ./...
 
 echo "== race detector (pure-Go packages)"
-go test -count=1 -race -timeout 20m ./publish/... ./capture/synth/... ./capture/failover/...
+# One package at a time here too: several of them stream to real servers.
+go test -p 1 -count=1 -race -timeout 20m ./publish/... ./capture/synth/... ./capture/failover/...
 # The aligner's readers against its pusher (its hour-long simulations take
 # minutes under the race detector and test no concurrency).
 go test -count=1 -race -timeout 10m -run 'Concurrent' ./capture/audiosync/

@@ -138,7 +138,7 @@ func TestCameraLifecycle(t *testing.T) {
 	if err := src.Close(); err != nil {
 		t.Errorf("close: %v", err)
 	}
-	if d := time.Since(start); d > 100*time.Millisecond {
+	if d := time.Since(start); d > time.Second {
 		t.Errorf("Close took %v", d)
 	}
 	if err := src.Close(); err != nil {
@@ -293,7 +293,7 @@ func TestCameraCloseUnblocksRead(t *testing.T) {
 	}()
 	start := time.Now()
 	_ = src.Close()
-	if d := time.Since(start); d > 100*time.Millisecond {
+	if d := time.Since(start); d > time.Second {
 		t.Errorf("Close took %v", d)
 	}
 	select {

@@ -162,12 +162,16 @@ type micSource struct {
 
 func (m *micSource) Props() capture.AudioProps { return m.props }
 
-// Status reports the device's name and drift, and whether it is lost.
+// Status reports the device's name, drift and dropouts, and whether it is
+// lost.
 func (m *micSource) Status() capture.SourceStatus {
 	m.mu.Lock()
 	s := m.status
 	m.mu.Unlock()
 	s.DriftPPM = m.aligner.DriftPPM()
+	as := m.aligner.Stats()
+	s.Gaps = uint64(as.Gaps)
+	s.GapSilence = time.Duration(capture.ScaleDiv(as.SilenceSamples, int64(time.Second), int64(m.props.SampleRate)))
 	return s
 }
 

@@ -107,8 +107,19 @@ type status struct {
 // set changes the state and the device delivering (nil while lost), and
 // returns the new status.
 func (st *status) set(state capture.SourceState, err error, now time.Duration, dev any) capture.SourceStatus {
+	// A device that stops delivering hands its dropout counts over to the
+	// wrapper's, which last across devices.
+	var gone capture.SourceStatus
+	st.mu.Lock()
+	old := st.dev
+	st.mu.Unlock()
+	if r, ok := old.(capture.Reporter); ok && dev == nil {
+		gone = r.Status()
+	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
+	st.s.Gaps += gone.Gaps
+	st.s.GapSilence += gone.GapSilence
 	st.s.State, st.s.Err, st.s.Since, st.dev = state, err, now, dev
 	if state == capture.SourceLost {
 		st.s.DriftPPM = 0
@@ -123,13 +134,16 @@ func (st *status) addSkipped(n uint64) {
 }
 
 // report is the status with what the delivering device itself measures
-// (its drift) filled in.
+// (its drift, its dropouts) filled in.
 func (st *status) report() capture.SourceStatus {
 	st.mu.Lock()
 	s, dev := st.s, st.dev
 	st.mu.Unlock()
 	if r, ok := dev.(capture.Reporter); ok {
-		s.DriftPPM = r.Status().DriftPPM
+		ds := r.Status()
+		s.DriftPPM = ds.DriftPPM
+		s.Gaps += ds.Gaps
+		s.GapSilence += ds.GapSilence
 	}
 	return s
 }

@@ -180,7 +180,7 @@ func TestPacing(t *testing.T) {
 	}
 	start, frames := first.PTS, 1
 	first.Release()
-	if d := clock.Now() - start; d > 50*time.Millisecond {
+	if d := clock.Now() - start; d > 200*time.Millisecond {
 		t.Errorf("first frame took %v after its PTS", d)
 	}
 	prev := start
@@ -213,14 +213,20 @@ func TestPacing(t *testing.T) {
 		prev, skippedBefore = pts, sk
 		frames++
 	}
-	skipped := s.Status().Skipped
-	if frames+int(skipped) != 60 {
-		t.Errorf("%d frames and %d skipped slots in 2 s, want 60 slots", frames, skipped)
+	// Every slot up to the last frame of the 2 s was either delivered or
+	// reported skipped. A busy machine may skip a few (a stall of 100 ms
+	// is 3 slots); a grab that cannot keep real time skips many.
+	lastSlot := int((prev - start) / frameDur)
+	if frames+int(skippedBefore) != lastSlot+1 {
+		t.Errorf("%d frames and %d skipped slots up to slot %d", frames, skippedBefore, lastSlot)
 	}
-	if frames < 58 || frames > 62 {
-		t.Errorf("%d frames in 2 s at 30 fps, want 60±2", frames)
+	if lastSlot < 57 {
+		t.Errorf("the last frame before 2 s is slot %d, want 57 to 59", lastSlot)
 	}
-	t.Logf("%d frames, %d slots skipped in 2 s", frames, skipped)
+	if frames < 45 {
+		t.Errorf("%d frames in 2 s at 30 fps, want at least 45", frames)
+	}
+	t.Logf("%d frames, %d slots skipped in 2 s", frames, skippedBefore)
 }
 
 func TestLateReaderSkipsToLatestSlot(t *testing.T) {

@@ -136,7 +136,8 @@ func TestSilentServerTimesOut(t *testing.T) {
 	if !strings.Contains(last, "handshake") || !strings.Contains(last, "did not answer") {
 		t.Errorf("last line does not say the handshake timed out: %q", last)
 	}
-	if r.elapsed < 9*time.Second || r.elapsed > 11500*time.Millisecond {
+	// The process's own start and exit on a slow machine come on top.
+	if r.elapsed < 9*time.Second || r.elapsed > 13*time.Second {
 		t.Errorf("failed after %v, want about 10 s", r.elapsed)
 	}
 }
@@ -156,7 +157,7 @@ func TestSilentAfterHandshake(t *testing.T) {
 	if last := lastLine(r.stderr); !strings.Contains(last, "connect: the server did not answer within 10s") {
 		t.Errorf("last line does not say connect timed out: %q", last)
 	}
-	if r.elapsed > 11500*time.Millisecond {
+	if r.elapsed > 13*time.Second {
 		t.Errorf("failed after %v, want about 10 s", r.elapsed)
 	}
 }

@@ -199,7 +199,7 @@ func checkStats(t *testing.T, path string, targetKbps float64) {
 	for i, k := range kbps[1:] {
 		f := fps[i+1]
 		want := targetKbps * min(1, f/30)
-		if f < 15 || k < want*0.5 || k > want*1.5 {
+		if f < 10 || k < want*0.5 || k > want*1.5 {
 			t.Errorf("live stats line %d reports video at %.0f kbps and %.1f fps, target %.0f at 30 fps", i+2, k, f, targetKbps)
 		}
 	}

@@ -188,8 +188,30 @@ func TestLinkTestShaped(t *testing.T) {
 	if math.Abs(upload-serverKbps) > 0.15*serverKbps {
 		t.Errorf("upload %.0f kbit/s, but the server received %.0f kbit/s over the same time", upload, serverKbps)
 	}
-	if ratio := suggested / upload; ratio < 0.6 || ratio > 0.9 {
-		t.Errorf("suggested %.0f kbit/s is %.0f%% of the upload %.0f, want 60 to 90%%", suggested, 100*ratio, upload)
+	// The suggestion follows from the upload and from how fast x264 ran
+	// here (stderr says, to the frame a second; the report keeps the exact
+	// figure to itself): on a machine short of CPU it is a smaller size,
+	// capped lower. With the encoder fast enough, it leaves headroom.
+	m := regexp.MustCompile(`x264 veryfast encodes 1280x720 at (\d+) fps here`).FindStringSubmatch(r.stderr)
+	if m == nil {
+		t.Fatalf("stderr does not say how fast x264 ran")
+	}
+	encFPS, _ := strconv.ParseFloat(m[1], 64)
+	matches := false
+	for _, f := range []float64{encFPS - 0.5, encFPS, encFPS + 0.5} {
+		want := app.Suggest(upload, 1280*720*f)
+		matches = matches || (float64(want.VideoKbps) == suggested && want.Size() == size && float64(want.FPS) == fps)
+	}
+	if !matches {
+		t.Errorf("suggested %.0f kbit/s at %s@%.0f; want app.Suggest(%.0f kbit/s, 1280x720 at %.0f fps) = %+v",
+			suggested, size, fps, upload, encFPS, app.Suggest(upload, 1280*720*encFPS))
+	}
+	if unlimited := app.Suggest(upload, 0); float64(unlimited.VideoKbps) == suggested {
+		if ratio := suggested / upload; ratio < 0.6 || ratio > 0.9 {
+			t.Errorf("suggested %.0f kbit/s is %.0f%% of the upload %.0f, want 60 to 90%%", suggested, 100*ratio, upload)
+		}
+	} else {
+		t.Logf("x264 at %.0f fps here limits the suggestion to %s: %.0f kbit/s rather than %d", encFPS, size, suggested, unlimited.VideoKbps)
 	}
 	if w, h, err := parseSize(size); err != nil || w*h == 0 || fps < 24 {
 		t.Errorf("suggested size %q at %v fps: %v", size, fps, err)

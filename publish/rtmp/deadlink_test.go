@@ -68,7 +68,9 @@ func pump(t *testing.T, s *Stream, until <-chan struct{}) error {
 func deadLinkOptions() Options {
 	o := testOptions(nil)
 	o.AckWindow = 16 << 10
-	o.AckTimeout = 200 * time.Millisecond
+	// Long enough that a stall of the test's own goroutines on a busy
+	// machine (100–300 ms) is not taken for a dead link.
+	o.AckTimeout = time.Second
 	return o
 }
 
@@ -76,7 +78,7 @@ func TestServerStopsAcknowledging(t *testing.T) {
 	stopped := make(chan struct{})
 	windows := make(chan uint32, 4)
 	o := deadLinkOptions()
-	srv := newMockServer(t, ackingServer(o.AckWindow, 1<<20, stopped, windows))
+	srv := newMockServer(t, ackingServer(o.AckWindow, 4<<20, stopped, windows))
 	s, err := Publish(context.Background(), srv.url("/live/key"), o)
 	if err != nil {
 		t.Fatal(err)
@@ -92,8 +94,8 @@ func TestServerStopsAcknowledging(t *testing.T) {
 	if err := s.WriteHeader(testInfo); err != nil {
 		t.Fatal(err)
 	}
-	// While the server acknowledges (1 MiB at 2 MB/s: longer than
-	// AckTimeout), the connection is healthy.
+	// While the server acknowledges (4 MiB at 2 MB/s: twice AckTimeout),
+	// the connection is healthy.
 	if err := pump(t, s, stopped); err != nil {
 		t.Fatalf("the connection failed while the server was acknowledging: %v", err)
 	}
@@ -105,7 +107,7 @@ func TestServerStopsAcknowledging(t *testing.T) {
 		t.Fatalf("err = %v, want ErrTimeout: stopped acknowledging", err)
 	}
 	// 2 windows at 2 MB/s, then AckTimeout.
-	if d := time.Since(stoppedAt); d > 3*time.Second {
+	if d := time.Since(stoppedAt); d > 4*time.Second {
 		t.Errorf("took %v to notice", d)
 	}
 	select {
@@ -134,9 +136,9 @@ func TestServerNeverAcknowledges(t *testing.T) {
 	if err := s.WriteHeader(testInfo); err != nil {
 		t.Fatal(err)
 	}
-	// 1 s at 2 MB/s: 125 windows, 5 times AckTimeout.
+	// 3 s at 2 MB/s: 375 windows, 3 times AckTimeout.
 	enough := make(chan struct{})
-	defer time.AfterFunc(time.Second, func() { close(enough) }).Stop()
+	defer time.AfterFunc(3*time.Second, func() { close(enough) }).Stop()
 	if err := pump(t, s, enough); err != nil {
 		t.Fatalf("declared dead: %v", err)
 	}
