@@ -12,9 +12,16 @@ func TestNginxKillAndRestart(t *testing.T) {
 	host, port := n.rtmpAddr(t)
 	addr := net.JoinHostPort(host, strconv.Itoa(port))
 	master := n.cmd.Process.Pid
+	// The master listens before it forks its worker: wait for the worker.
 	workers := childrenOf(master)
-	if len(workers) == 0 {
-		t.Fatalf("nginx master %d has no workers", master)
+	poll := time.NewTicker(10 * time.Millisecond)
+	defer poll.Stop()
+	for deadline := time.After(5 * time.Second); len(workers) == 0; workers = childrenOf(master) {
+		select {
+		case <-poll.C:
+		case <-deadline:
+			t.Fatalf("nginx master %d has no workers after 5 s", master)
+		}
 	}
 	n.Kill(t)
 	if anyAlive(append(workers, master)) {
