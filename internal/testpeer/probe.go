@@ -178,6 +178,18 @@ type Expect struct {
 	Skipped uint64
 }
 
+// missingSlots counts the frame slots at fps that no frame fills between
+// the first and the last of pts.
+func missingSlots(pts []float64, fps int) uint64 {
+	var n uint64
+	for i := 1; i < len(pts); i++ {
+		if slots := math.Round((pts[i] - pts[i-1]) * float64(fps)); slots > 1 {
+			n += uint64(slots) - 1
+		}
+	}
+	return n
+}
+
 // sentShare is the share of frame slots that carried a frame.
 func sentShare(sent int, skipped uint64) float64 {
 	if sent <= 0 {
@@ -187,11 +199,11 @@ func sentShare(sent int, skipped uint64) float64 {
 }
 
 // Check fails the test unless the recording has the expected codecs, size,
-// frame rate and count (±3, frames the source skipped included; when it
-// skipped any, at least the slots from the first frame to the last, less
-// 3), duration (±0.3 s), video bitrate (±10%, of the frames sent),
-// audio format, decodes without errors, and starts audio and video within
-// one frame of each other.
+// frame rate and count (±3; when the source reported skipped slots, every
+// slot missing between the first frame and the last must be among them),
+// duration (±0.3 s), video bitrate (±10%, of the frames sent), audio
+// format, decodes without errors, and starts audio and video within one
+// frame of each other.
 func Check(t testing.TB, r Recording, want Expect) {
 	t.Helper()
 	frame := 1 / float64(want.FPS)
@@ -201,19 +213,24 @@ func Check(t testing.TB, r Recording, want Expect) {
 	if math.Abs(r.FrameRate-float64(want.FPS)) > 0.01 {
 		t.Errorf("%s: frame rate %.3f, want %d", r.Path, r.FrameRate, want.FPS)
 	}
-	// Every frame slot is accounted for: sent, or reported skipped. A
-	// source that runs behind stops a few slots short of the end, since
-	// the run ends by the clock (the duration check below bounds that),
-	// and may count slots it skipped after the last frame sent; then every
-	// slot from the first frame to the last must be accounted for, and no
-	// more than the run's.
+	// Every frame slot is accounted for: sent, or reported skipped. With
+	// no skips, that is the run's slots. A source that runs behind stops
+	// a few slots short of the end, since the run ends by the clock (the
+	// duration check below bounds that), and its count covers its whole
+	// life, connecting and stopping included; then every slot missing
+	// from the recording, between its first frame and its last, must be
+	// one it reported.
 	total := want.Seconds * float64(want.FPS)
-	lo, hi := total-3, total+3
-	if want.Skipped > 0 && len(r.VideoPTS) > 1 {
-		lo = math.Round((r.VideoPTS[len(r.VideoPTS)-1]-r.VideoPTS[0])*float64(want.FPS)) + 1 - 3
-	}
-	if n := float64(r.VideoFrames) + float64(want.Skipped); n < lo || n > hi {
-		t.Errorf("%s: %d video frames and %d skipped, want %.0f to %.0f", r.Path, r.VideoFrames, want.Skipped, lo, hi)
+	if want.Skipped == 0 {
+		if n := float64(r.VideoFrames); n < total-3 || n > total+3 {
+			t.Errorf("%s: %d video frames, want %.0f to %.0f", r.Path, r.VideoFrames, total-3, total+3)
+		}
+	} else {
+		missing := missingSlots(r.VideoPTS, want.FPS)
+		if float64(r.VideoFrames) > total+3 || missing > want.Skipped+3 {
+			t.Errorf("%s: %d video frames and %d slots missing between them, %d reported skipped; want at most %.0f frames, and every missing slot reported (±3)",
+				r.Path, r.VideoFrames, missing, want.Skipped, total+3)
+		}
 	}
 	if r.AudioCodec != "aac" || r.SampleRate != want.SampleRate || r.Channels != want.Channels {
 		t.Errorf("%s: audio %s %d Hz %d ch, want aac %d Hz %d ch", r.Path, r.AudioCodec, r.SampleRate, r.Channels, want.SampleRate, want.Channels)
