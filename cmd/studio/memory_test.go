@@ -23,3 +23,18 @@ func TestWindowGCPercent(t *testing.T) {
 		t.Errorf("with GOGC set the window changed the GC percent to %d", got)
 	}
 }
+
+func TestSoftwareGLThreads(t *testing.T) {
+	t.Setenv(envLLVMpipeThreads, "") // restored after the test, unset or not
+	os.Unsetenv(envLLVMpipeThreads)
+	tuneSoftwareGL()
+	if got := os.Getenv(envLLVMpipeThreads); got != "0" {
+		t.Errorf("without %s the window sets it to %q, want 0", envLLVMpipeThreads, got)
+	}
+
+	t.Setenv(envLLVMpipeThreads, "4")
+	tuneSoftwareGL()
+	if got := os.Getenv(envLLVMpipeThreads); got != "4" {
+		t.Errorf("with %s=4 the window changed it to %q", envLLVMpipeThreads, got)
+	}
+}

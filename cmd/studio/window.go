@@ -28,6 +28,7 @@ const (
 // stops cleanly first (see ui.Run).
 func runWindow(o options) int {
 	tuneWindowGC()
+	tuneSoftwareGL()
 	ctx, stopTrim := context.WithCancel(context.Background())
 	defer stopTrim()
 	keepCMemoryFlat(ctx)
