@@ -12,8 +12,8 @@ const envLLVMpipeThreads = "LP_NUM_THREADS"
 // small changes a second; llvmpipe's default of one raster thread per
 // core spent more on handing them work than it saved. Live at 1280x720
 // under Xvfb on two cores the window took 80.8% of a core with the
-// default and 67.7% with this, beside 58.5% and 55.4% for the same stream
-// headless (scripts/bench-window.sh). It must run before the window's GL
+// default and 68.4% with this (scripts/bench-window.sh, medians of 3; see
+// the README's table). It must run before the window's GL
 // context exists: Mesa reads the variable when it starts.
 func tuneSoftwareGL() {
 	if _, set := os.LookupEnv(envLLVMpipeThreads); !set {

@@ -152,7 +152,8 @@ func measure(ctx context.Context, s *rtmp.Stream, cfg Config, clip *Clip) (Resul
 	// The measure runs for Duration − Skip from the first sample, however
 	// late a busy machine takes it, so it is never shorter than that.
 	skip := time.NewTimer(cfg.Skip)
-	end := time.NewTimer(time.Hour)
+	defer skip.Stop()
+	var end <-chan time.Time // armed by the first sample
 	for runErr == nil && lastAt.IsZero() {
 		select {
 		case <-skip.C:
@@ -161,8 +162,10 @@ func measure(ctx context.Context, s *rtmp.Stream, cfg Config, clip *Clip) (Resul
 				runErr = ErrNoLinkInfo
 			}
 			firstAt = time.Now()
-			end.Reset(cfg.Duration - cfg.Skip)
-		case <-end.C:
+			endTimer := time.NewTimer(cfg.Duration - cfg.Skip)
+			defer endTimer.Stop()
+			end = endTimer.C
+		case <-end:
 			var ok bool
 			if last, ok = s.Link(); !ok {
 				runErr = ErrNoLinkInfo
@@ -178,8 +181,6 @@ func measure(ctx context.Context, s *rtmp.Stream, cfg Config, clip *Clip) (Resul
 			runErr = ctx.Err()
 		}
 	}
-	skip.Stop()
-	end.Stop()
 
 	// Stop: the sender finishes the write it is in; Close waits for it
 	// (at most 2 s: then it closes the socket under the write).
